@@ -1,0 +1,83 @@
+#include "bench/TrainBench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "model/LanguageModel.h"
+#include "train/Trainer.h"
+
+namespace moelab {
+namespace {
+
+double seconds(std::chrono::steady_clock::time_point a) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Median GFLOP/s of [m x k] . [k x n] over a few repetitions.
+double gemmRate(int64_t m, int64_t k, int64_t n) {
+  auto a = torch::randn({m, k}), b = torch::randn({k, n});
+  torch::mm(a, b);
+  std::vector<double> t;
+  for (int i = 0; i < 5; ++i) {
+    auto s = std::chrono::steady_clock::now();
+    torch::mm(a, b);
+    t.push_back(seconds(s));
+  }
+  return 2.0 * double(m) * double(k) * double(n) / median(t) / 1e9;
+}
+
+}  // namespace
+
+double peakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps) {
+  BenchResult r;
+  const auto& t = cfg.train;
+  if (t.threads > 0) torch::set_num_threads(int(t.threads));
+  r.threads = torch::get_num_threads();
+  r.batchSize = t.batchSize;
+  r.seqLength = cfg.model.maxSeqLength;
+  r.steps = steps;
+  torch::manual_seed(uint64_t(t.seed));
+  LanguageModel model(resolveModelConfig(cfg, vocab));
+  model->train();
+  r.parameters = model->parameterBreakdown().total;
+  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));
+  const int64_t V = model->cfg.vocabSize, B = t.batchSize, T = r.seqLength;
+  auto tokens = torch::randint(V, {B, T + 1}, torch::kLong);
+  auto inputs = tokens.slice(1, 0, T).contiguous(), targets = tokens.slice(1, 1, T + 1).contiguous();
+  for (int i = 0; i < warmupSteps + steps; ++i) {
+    auto s = std::chrono::steady_clock::now();
+    opt.zero_grad();
+    auto loss = languageModelLoss(model->forward(inputs), targets);
+    loss.backward();
+    if (t.gradClip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), t.gradClip);
+    opt.step();
+    if (i >= warmupSteps) r.stepSeconds.push_back(seconds(s));
+  }
+  r.medianStepSeconds = median(r.stepSeconds);
+  r.tokensPerSecond = double(B * T) / r.medianStepSeconds;
+  r.flopsPerToken = 3.0 * model->forwardFlopsPerToken(T);
+  r.achievedGflops = r.flopsPerToken * r.tokensPerSecond / 1e9;
+  const int64_t D = cfg.model.embedDim, N = B * T;
+  r.matmulGflops["2048x2048x2048"] = gemmRate(2048, 2048, 2048);
+  r.matmulGflops["NxDx4D"] = gemmRate(N, D, 4 * D);
+  r.matmulGflops["NxDxV"] = gemmRate(N, D, V);
+  for (auto& [k, v] : r.matmulGflops) r.peakMatmulGflops = std::max(r.peakMatmulGflops, v);
+  r.mfu = r.achievedGflops / r.peakMatmulGflops;
+  r.peakRssMb = peakRssMb();
+  return r;
+}
+
+}  // namespace moelab

@@ -1,0 +1,27 @@
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/ExperimentConfig.h"
+
+namespace moelab {
+
+struct BenchResult {
+  int64_t steps = 0, batchSize = 0, seqLength = 0, threads = 0, parameters = 0;
+  std::vector<double> stepSeconds;
+  double medianStepSeconds = 0, tokensPerSecond = 0;
+  double flopsPerToken = 0;     // forward + backward (3x forward matmul FLOPs)
+  double achievedGflops = 0;    // flopsPerToken * tokensPerSecond
+  std::map<std::string, double> matmulGflops;  // reference GEMM rates measured in the same run
+  double peakMatmulGflops = 0;  // the best of those
+  double mfu = 0;               // achieved / peak
+  double peakRssMb = 0;
+};
+
+// Times full training steps (forward, backward, clip, AdamW) of the config's model on random token
+// ids of the config's shape: a speed measurement, not training. vocab: the tokenizer's size.
+BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps);
+double peakRssMb();
+
+}  // namespace moelab

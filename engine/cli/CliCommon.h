@@ -1,0 +1,29 @@
+#pragma once
+#include <memory>
+#include <string>
+
+#include "cli/CliArgs.h"
+#include "config/ExperimentConfig.h"
+#include "data/Tokenizer.h"
+#include "model/LanguageModel.h"
+#include "store/ExperimentStore.h"
+
+namespace moelab::cli {
+
+std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool readOnly = false);
+int64_t parseRunId(const std::string& text);
+// best.pt of the run if present (or last.pt when preferBest is false or no best exists).
+std::string runCheckpoint(const ExperimentStore& store, int64_t runId, bool preferBest);
+
+struct LoadedModel {
+  ExperimentConfig config;
+  std::shared_ptr<const Tokenizer> tokenizer;
+  LanguageModel model{nullptr};
+  int64_t step = 0;
+};
+LoadedModel loadModel(const std::string& checkpointPath, const std::string& dataDir);
+
+std::string formatDuration(double seconds);
+bool stdoutIsTerminal();
+
+}  // namespace moelab::cli

@@ -1,0 +1,69 @@
+#include <iostream>
+#include <map>
+
+#include <c10/util/Exception.h>
+
+#include "cli/Commands.h"
+#include "config/ConfigSchema.h"
+#include "util/Errors.h"
+
+namespace moelab::cli {
+namespace {
+
+const char* kUsage = R"(moelab-cli: MoE Lab headless command line
+
+Usage:
+  moelab-cli train CONFIG [--db F] [--data-dir D] [--set k=v]... [--max-steps N] [--threads N]
+                          [--resume RUN_ID] [--checkpoint-dir D]
+  moelab-cli runs list [--db F] [--json]
+  moelab-cli runs show ID [--db F] [--json]
+  moelab-cli metrics export --run ID --csv OUT [--db F]
+  moelab-cli params CONFIG [--set k=v]... [--data-dir D] [--json]
+  moelab-cli tokenize --tokenizer gpt2 [--data-dir D]          (stdin text -> JSON ids)
+  moelab-cli eval (--run ID [--db F] | --checkpoint F) [--split valid|test] [--data-dir D] [--json]
+  moelab-cli export-weights (--run ID [--db F] | --checkpoint F) --out F.safetensors
+  moelab-cli data fetch NAME... [--data-dir D] [--mirror URL]   (wikitext-2 gpt2-bpe tinyshakespeare lambada)
+  moelab-cli data list [--data-dir D]
+  moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--json]
+  moelab-cli config-help                                         (every config key)
+
+Data is looked up in --data-dir, then $MOELAB_DATA_DIR, then ~/.local/share/moelab/data.
+Exit codes: 0 ok, 1 runtime failure, 2 bad input.
+)";
+
+}  // namespace
+
+int runCli(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+    std::cout << kUsage;
+    return words.empty() ? 2 : 0;
+  }
+  const std::map<std::string, int (*)(const Words&)> commands = {
+      {"train", trainCommand},     {"eval", evalCommand},         {"params", paramsCommand},
+      {"bench", benchCommand},     {"runs", runsCommand},         {"metrics", metricsCommand},
+      {"export-weights", exportWeightsCommand}, {"tokenize", tokenizeCommand}, {"data", dataCommand}};
+  const std::string cmd = words[0];
+  Words rest(words.begin() + 1, words.end());
+  try {
+    if (cmd == "config-help") {
+      std::cout << "Experiment config keys (JSON sections; override with --set section.key=value):\n"
+                << ConfigSchema::experiment().helpText();
+      return 0;
+    }
+    auto it = commands.find(cmd);
+    if (it == commands.end()) throw UserError("unknown command '" + cmd + "' (see moelab-cli --help)");
+    return it->second(rest);
+  } catch (const UserError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const c10::Error& e) {
+    std::cerr << "error: " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace moelab::cli

@@ -1,0 +1,132 @@
+// eval, params, bench, export-weights: commands that build or load a model without training it.
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "bench/TrainBench.h"
+#include "cli/CliCommon.h"
+#include "cli/Commands.h"
+#include "data/DataLocator.h"
+#include "data/LmDataset.h"
+#include "data/TextCorpus.h"
+#include "io/SafetensorsWriter.h"
+#include "train/Trainer.h"
+#include "util/Errors.h"
+
+namespace moelab::cli {
+namespace {
+
+std::string checkpointFromArgs(const CliArgs& a) {
+  if (a.has("checkpoint") == a.has("run")) throw UserError("give exactly one of --run ID or --checkpoint FILE");
+  if (a.has("checkpoint")) return a.get("checkpoint");
+  auto store = openStore(a, /*readOnly=*/true);
+  return runCheckpoint(*store, parseRunId(a.get("run")), /*preferBest=*/true);
+}
+
+// The vocabulary size a config's model will have, loading data only when the tokenizer needs it.
+int64_t vocabForConfig(const ExperimentConfig& cfg, const std::string& dataDir) {
+  if (cfg.model.vocabSize > 0) return cfg.model.vocabSize;
+  if (cfg.data.tokenizer == "gpt2") return 50257;  // GPT-2's fixed vocabulary (encoder.json has ids 0..50256)
+  return LmDataset::load(cfg, DataLocator(dataDir)).tokenizer->vocabSize();
+}
+
+void setThreads(int64_t threads) {
+  torch::set_num_threads(threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+}  // namespace
+
+int evalCommand(const Words& words) {
+  auto a = CliArgs::parse(words, {"json"}, {"run", "checkpoint", "db", "split", "data-dir", "threads", "batch-size"});
+  std::string split = a.get("split", "valid");
+  if (split != "valid" && split != "test") throw UserError("--split: expected valid or test, got \"" + split + "\"");
+  std::string path = checkpointFromArgs(a);
+  setThreads(a.getInt("threads", 0));
+  LoadedModel m = loadModel(path, a.get("data-dir"));
+  DataLocator locator(a.get("data-dir"));
+  TextCorpus corpus = TextCorpus::load(m.config.data, locator);
+  TokenSplit s = LmDataset::tokenize(split == "valid" ? corpus.valid : corpus.test, *m.tokenizer, m.config.data,
+                                     m.config.model.maxSeqLength, m.config.data.numEvalSamples,
+                                     m.config.train.ignoreTokenZero);
+  EvalResult r = evaluate(m.model, s, a.getInt("batch-size", m.config.train.batchSize), 0);
+  nlohmann::json out = {{"checkpoint", path}, {"step", m.step}, {"split", split}, {"loss", r.loss},
+                        {"perplexity", r.perplexity}, {"tokens", r.tokens}, {"samples", s.size()}};
+  if (a.has("json")) std::cout << out.dump(2) << "\n";
+  else std::printf("%s split: loss %.4f  perplexity %.2f  tokens %ld  (checkpoint %s, step %ld)\n", split.c_str(),
+                   r.loss, r.perplexity, long(r.tokens), path.c_str(), long(m.step));
+  return 0;
+}
+
+int paramsCommand(const Words& words) {
+  auto a = CliArgs::parse(words, {"json"}, {"set", "data-dir"});
+  if (a.positional.size() != 1) throw UserError("params takes one CONFIG file");
+  auto cfg = ExperimentConfig::load(a.positional[0], a.all("set"));
+  LanguageModel model(resolveModelConfig(cfg, vocabForConfig(cfg, a.get("data-dir"))));
+  auto b = model->parameterBreakdown();
+  nlohmann::json out = {{"architecture", cfg.model.architecture}, {"vocab_size", model->cfg.vocabSize},
+                        {"total", b.total}, {"experts", b.experts}, {"gnn_coupling", b.gnnCoupling}, {"other", b.other}};
+  if (a.has("json")) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  auto row = [&](const char* name, int64_t n) {
+    std::printf("  %-14s %14s  (%5.1f%%)\n", name, [&] {
+      std::string s = std::to_string(n);
+      for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(size_t(i), ",");
+      return s;
+    }().c_str(), 100.0 * double(n) / double(b.total));
+  };
+  std::printf("%s (vocab %ld)\n", cfg.model.architecture.c_str(), long(model->cfg.vocabSize));
+  row("total", b.total);
+  row("experts", b.experts);
+  row("GNN coupling", b.gnnCoupling);
+  row("other", b.other);
+  return 0;
+}
+
+int benchCommand(const Words& words) {
+  auto a = CliArgs::parse(words, {"json"}, {"steps", "warmup", "set", "threads", "data-dir"});
+  if (a.positional.size() != 1) throw UserError("bench takes one CONFIG file");
+  auto overrides = a.all("set");
+  if (a.has("threads")) overrides.push_back("train.threads=" + a.get("threads"));
+  auto cfg = ExperimentConfig::load(a.positional[0], overrides);
+  setThreads(cfg.train.threads);
+  int steps = int(a.getInt("steps", 5)), warmup = int(a.getInt("warmup", 1));
+  if (steps < 1) throw UserError("--steps: expected an integer >= 1");
+  BenchResult r = benchTraining(cfg, vocabForConfig(cfg, a.get("data-dir")), steps, warmup);
+  nlohmann::json out = {{"config", a.positional[0]}, {"architecture", cfg.model.architecture},
+                        {"parameters", r.parameters}, {"batch_size", r.batchSize}, {"seq_length", r.seqLength},
+                        {"threads", r.threads}, {"steps", r.steps}, {"step_seconds", r.stepSeconds},
+                        {"median_step_seconds", r.medianStepSeconds}, {"tokens_per_second", r.tokensPerSecond},
+                        {"flops_per_token", r.flopsPerToken}, {"achieved_gflops", r.achievedGflops},
+                        {"matmul_gflops", r.matmulGflops}, {"peak_matmul_gflops", r.peakMatmulGflops},
+                        {"mfu", r.mfu}, {"peak_rss_mb", r.peakRssMb}};
+  if (a.has("json")) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%s: %.2fM parameters, batch %ldx%ld, %ld threads, %ld timed steps\n", cfg.model.architecture.c_str(),
+              double(r.parameters) / 1e6, long(r.batchSize), long(r.seqLength), long(r.threads), long(r.steps));
+  std::printf("  step time (median)   %.3f s\n  tokens/s             %.0f\n", r.medianStepSeconds, r.tokensPerSecond);
+  std::printf("  model FLOPs/token    %.1f MFLOP (fwd+bwd)\n  achieved             %.1f GFLOP/s\n",
+              r.flopsPerToken / 1e6, r.achievedGflops);
+  for (auto& [k, v] : r.matmulGflops) std::printf("  matmul %-14s %.1f GFLOP/s\n", k.c_str(), v);
+  std::printf("  MFU                  %.1f%% of %.1f GFLOP/s\n  peak RSS             %.0f MB\n", 100 * r.mfu,
+              r.peakMatmulGflops, r.peakRssMb);
+  return 0;
+}
+
+int exportWeightsCommand(const Words& words) {
+  auto a = CliArgs::parse(words, {}, {"run", "checkpoint", "db", "out", "data-dir"});
+  if (!a.has("out")) throw UserError("export-weights needs --out FILE.safetensors");
+  std::string path = checkpointFromArgs(a);
+  LoadedModel m = loadModel(path, a.get("data-dir"));
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& p : m.model->named_parameters()) tensors.emplace_back(p.key(), p.value());
+  writeSafetensors(a.get("out"), tensors,
+                   {{"format", "pt"}, {"moelab_config", m.config.json.dump()}, {"step", std::to_string(m.step)}});
+  std::fprintf(stderr, "wrote %zu tensors to %s\n", tensors.size(), a.get("out").c_str());
+  return 0;
+}
+
+}  // namespace moelab::cli

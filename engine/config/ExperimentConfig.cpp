@@ -1,0 +1,57 @@
+#include "config/ExperimentConfig.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "config/ConfigSchema.h"
+#include "util/Errors.h"
+
+namespace moelab {
+
+ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
+  ExperimentConfig c;
+  c.json = ConfigSchema::experiment().validate(doc);
+  const auto& m = c.json["model"];
+  const auto& d = c.json["data"];
+  const auto& t = c.json["train"];
+  c.model = {m["architecture"], m["embed_dim"], m["num_layers"], m["num_heads"], m["num_experts"],
+             m["gnn_layers"], m["max_seq_length"], m["vocab_size"], m["dropout"]};
+  c.data = {d["dataset"], d["path"], d["wikitext_format"], d["tokenizer"], d["sample_mode"],
+            d["min_line_chars"], d["num_train_samples"], d["num_eval_samples"]};
+  c.train = {t["batch_size"], t["epochs"], t["max_batches_per_epoch"], t["max_steps"], t["eval_every"],
+             t["eval_batches"], t["warmup_steps"], t["seed"], t["log_every"], t["threads"],
+             t["learning_rate"], t["min_learning_rate"], t["weight_decay"], t["grad_clip"],
+             c.json["loss"]["ignore_token_zero"]};
+  if (c.model.embedDim % c.model.numHeads != 0)
+    throw ConfigError("model.num_heads: expected a divisor of model.embed_dim (" + std::to_string(c.model.embedDim) +
+                      "), got " + std::to_string(c.model.numHeads));
+  if (c.data.dataset == "text" && c.data.path.empty())
+    throw ConfigError("data.path: expected a .txt or .jsonl file when data.dataset is \"text\", got \"\"");
+  if (c.train.minLearningRate > c.train.learningRate)
+    throw ConfigError("train.min_learning_rate: expected <= train.learning_rate, got " +
+                      std::to_string(c.train.minLearningRate));
+  return c;
+}
+
+ExperimentConfig ExperimentConfig::load(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot read config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
+  }
+  try {
+    // Validate the file before overrides so an error names the file's own mistake first.
+    ConfigSchema::experiment().validate(doc);
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+  for (const auto& o : overrides) ConfigSchema::experiment().applyOverride(doc, o);
+  return fromJson(doc);
+}
+
+}  // namespace moelab

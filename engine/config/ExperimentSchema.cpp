@@ -1,0 +1,74 @@
+// The experiment schema: every hyperparameter of an experiment, with its default, range and help.
+#include "config/ConfigSchema.h"
+
+namespace moelab {
+namespace {
+
+ConfigField integer(std::string path, int64_t def, std::optional<double> min, std::optional<double> max,
+                    std::string help, std::string appliesTo = "all") {
+  return {std::move(path), FieldType::Integer, def, min, max, false, {}, std::move(help), std::move(appliesTo)};
+}
+ConfigField number(std::string path, double def, std::optional<double> min, std::optional<double> max,
+                   std::string help, bool minExclusive = false) {
+  return {std::move(path), FieldType::Number, def, min, max, minExclusive, {}, std::move(help), "all"};
+}
+ConfigField choice(std::string path, std::string def, std::vector<std::string> choices, std::string help) {
+  return {std::move(path), FieldType::String, def, {}, {}, false, std::move(choices), std::move(help), "all"};
+}
+
+}  // namespace
+
+const ConfigSchema& ConfigSchema::experiment() {
+  static const ConfigSchema schema({
+      choice("model.architecture", "gnn_moe", {"gnn_moe", "dense"},
+             "gnn_moe: every expert is a transformer block, a GNN mixes their outputs; dense: one "
+             "block per layer (baseline)"),
+      integer("model.embed_dim", 256, 8, 16384, "hidden size D"),
+      integer("model.num_layers", 4, 1, 256, "number of layers"),
+      integer("model.num_heads", 8, 1, 256, "attention heads; must divide embed_dim"),
+      integer("model.num_experts", 4, 1, {}, "experts per layer (each a full transformer block)", "gnn_moe"),
+      integer("model.gnn_layers", 2, 0, 16, "graph-convolution layers in each expert coupler", "gnn_moe"),
+      number("model.dropout", 0.1, 0.0, 0.99, "dropout probability (embeddings, attention, FFN)"),
+      integer("model.max_seq_length", 128, 2, 65536, "tokens per sample; size of the position table"),
+      integer("model.vocab_size", 0, 0, 10000000,
+              "0 = the tokenizer's vocabulary size; otherwise must be at least that size"),
+
+      choice("data.dataset", "wikitext-2", {"wikitext-2", "wikitext-103", "tinyshakespeare", "text"},
+             "corpus; `text` reads data.path (.txt, or .jsonl with a \"text\" field)"),
+      {"data.path", FieldType::String, "", {}, {}, false, {},
+       "file for dataset=text (absolute, or relative to the data folder)", "all"},
+      choice("data.wikitext_format", "tokens", {"tokens", "raw"},
+             "WikiText files to read: wiki.*.tokens or wiki.*.raw"),
+      choice("data.tokenizer", "gpt2", {"gpt2", "word", "char"},
+             "gpt2: GPT-2 byte-level BPE (needs gpt2-bpe data); word/char: vocabulary built from train split"),
+      choice("data.sample_mode", "lines", {"lines", "packed"},
+             "lines: each line longer than min_line_chars is one padded sample (seed-compatible); packed: "
+             "contiguous blocks of max_seq_length tokens"),
+      integer("data.min_line_chars", 30, 0, {}, "lines mode: keep lines with more characters than this"),
+      integer("data.num_train_samples", 0, 0, {}, "cap on training samples (0 = all)"),
+      integer("data.num_eval_samples", 0, 0, {}, "cap on validation/test samples (0 = all)"),
+
+      integer("train.batch_size", 32, 1, 65536, "sequences per step"),
+      number("train.learning_rate", 5e-4, 0.0, 10.0, "peak AdamW learning rate", true),
+      number("train.min_learning_rate", 1e-6, 0.0, 10.0, "cosine decay floor"),
+      number("train.weight_decay", 0.01, 0.0, 10.0, "AdamW decoupled weight decay"),
+      integer("train.epochs", 8, 1, 100000, "passes over the training samples"),
+      integer("train.max_batches_per_epoch", 0, 0, {}, "cap on steps per epoch (0 = all batches)"),
+      integer("train.max_steps", 0, 0, {}, "stop after this many steps in total (0 = no cap)"),
+      integer("train.eval_every", 200, 0, {}, "evaluate every N steps (0 = only at the end of each epoch)"),
+      integer("train.eval_batches", 0, 0, {}, "validation batches per evaluation (0 = the whole split)"),
+      integer("train.warmup_steps", 0, 0, {}, "linear warm-up steps before cosine decay"),
+      number("train.grad_clip", 1.0, 0.0, {}, "max global gradient norm (0 = no clipping)"),
+      integer("train.seed", 42, 0, {}, "seed for initialisation, data order and dropout"),
+      integer("train.log_every", 10, 1, {}, "record training metrics every N steps"),
+      integer("train.threads", 0, 0, 1024, "torch intra-op threads (0 = all cores)"),
+
+      {"loss.ignore_token_zero", FieldType::Boolean, false, {}, {}, false, {},
+       "seed compatibility: also drop every target token 0 from the loss (GPT-2's \"!\"); pads are "
+       "always masked",
+       "all"},
+  });
+  return schema;
+}
+
+}  // namespace moelab

@@ -1,0 +1,41 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "config/ExperimentConfig.h"
+#include "data/DataLocator.h"
+#include "data/Tokenizer.h"
+
+namespace moelab {
+
+// One split as fixed-length samples. targets[i,t] is the token after inputs[i,t], or -100 where
+// there is none (padding, end of sample, or loss.ignore_token_zero).
+struct TokenSplit {
+  torch::Tensor inputs;   // [N, T] int64
+  torch::Tensor targets;  // [N, T] int64
+  int64_t numTargets = 0;  // unmasked targets
+  int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
+};
+
+// Tokenizer + the three splits + provenance, built from an experiment's data section.
+struct LmDataset {
+  std::shared_ptr<const Tokenizer> tokenizer;
+  TokenSplit train, valid, test;
+  nlohmann::json provenance;
+
+  // Throws DataError (with every path tried) when files are missing; never substitutes data.
+  static LmDataset load(const ExperimentConfig& cfg, const DataLocator& locator);
+  // Rebuilds the tokenizer recorded in a checkpoint (GPT-2 files are located again and checked).
+  static std::shared_ptr<const Tokenizer> tokenizerFromDescription(const nlohmann::json& d,
+                                                                   const DataLocator& locator);
+  static std::shared_ptr<const Tokenizer> gpt2(const DataLocator& locator);
+
+  static TokenSplit tokenize(const std::vector<std::string>& lines, const Tokenizer& tok,
+                             const DataConfig& data, int64_t seqLen, int64_t maxSamples,
+                             bool ignoreTokenZero);
+};
+
+}  // namespace moelab

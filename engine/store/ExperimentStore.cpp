@@ -1,0 +1,415 @@
+#include "store/ExperimentStore.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <stdexcept>
+
+#include "util/Errors.h"
+
+namespace moelab {
+namespace {
+
+// Schema history: entry i migrates version i to i+1. Never edit a released entry; append.
+const char* const kMigrations[] = {
+    // v1: experiments, runs, params, metrics.
+    R"SQL(
+    CREATE TABLE experiments(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+    CREATE TABLE runs(
+      id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+      name TEXT NOT NULL, status TEXT NOT NULL CHECK(status IN
+        ('queued','running','finished','failed','interrupted','diverged')),
+      config TEXT NOT NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
+      heartbeat_at TEXT, step INTEGER NOT NULL DEFAULT 0, pid INTEGER, host TEXT,
+      provenance TEXT, error TEXT, checkpoint_dir TEXT);
+    CREATE TABLE params(run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL, value TEXT,
+      PRIMARY KEY(run_id, key));
+    CREATE TABLE metrics(run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL,
+      step INTEGER NOT NULL, value REAL, kind INTEGER NOT NULL DEFAULT 0, wall_time REAL NOT NULL,
+      PRIMARY KEY(run_id, key, step)) WITHOUT ROWID;
+    )SQL",
+    // v2: latest-metric summary (fast run lists) and artifacts; backfill the summary.
+    R"SQL(
+    CREATE TABLE latest_metrics(run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL,
+      step INTEGER NOT NULL, value REAL, kind INTEGER NOT NULL DEFAULT 0, wall_time REAL NOT NULL,
+      PRIMARY KEY(run_id, key)) WITHOUT ROWID;
+    INSERT INTO latest_metrics SELECT m.run_id, m.key, m.step, m.value, m.kind, m.wall_time FROM metrics m
+      WHERE m.step = (SELECT MAX(step) FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key);
+    CREATE TABLE artifacts(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+      key TEXT NOT NULL, step INTEGER NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL,
+      UNIQUE(run_id, key, step));
+    )SQL",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == ExperimentStore::kSchemaVersion);
+
+// Non-finite metric values are stored as NULL with an explicit kind, never as a REAL NaN.
+enum ValueKind { kFinite = 0, kNaN = 1, kPosInf = 2, kNegInf = 3 };
+int kindOf(double v) { return std::isnan(v) ? kNaN : std::isinf(v) ? (v > 0 ? kPosInf : kNegInf) : kFinite; }
+double fromKind(int kind, double v) {
+  switch (kind) {
+    case kNaN: return std::numeric_limits<double>::quiet_NaN();
+    case kPosInf: return std::numeric_limits<double>::infinity();
+    case kNegInf: return -std::numeric_limits<double>::infinity();
+    default: return v;
+  }
+}
+
+std::string nowIso() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string hostName() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// RAII prepared statement with positional binding.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("SQLite prepare failed: ") + sqlite3_errmsg(db) + " in: " + sql);
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& bind(int i, int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
+  Stmt& bind(int i, int v) { return check(sqlite3_bind_int64(s_, i, v)); }
+  Stmt& bind(int i, double v) { return check(sqlite3_bind_double(s_, i, v)); }
+  Stmt& bind(int i, const std::string& v) { return check(sqlite3_bind_text(s_, i, v.c_str(), int(v.size()), SQLITE_TRANSIENT)); }
+  Stmt& bindNull(int i) { return check(sqlite3_bind_null(s_, i)); }
+  bool step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("SQLite step failed: ") + sqlite3_errmsg(db_));
+  }
+  void run() {
+    step();
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+  double f64(int c) const { return sqlite3_column_double(s_, c); }
+  std::string text(int c) const {
+    auto p = sqlite3_column_text(s_, c);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+
+ private:
+  Stmt& check(int rc) {
+    if (rc != SQLITE_OK) throw std::runtime_error(std::string("SQLite bind failed: ") + sqlite3_errmsg(db_));
+    return *this;
+  }
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+nlohmann::json parseOr(const std::string& s, nlohmann::json dflt) {
+  if (s.empty()) return dflt;
+  return nlohmann::json::parse(s, nullptr, false);
+}
+
+}  // namespace
+
+ExperimentStore::ExperimentStore(const std::string& path, bool readOnly) : path_(path) {
+  int flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw UserError("cannot open experiment database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db_, 10000);  // before WAL, so switching journal mode waits too
+  try {
+    exec("PRAGMA foreign_keys=ON");
+    if (!readOnly) {
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=NORMAL");
+      migrate();
+      markStaleRuns();
+    } else if (schemaVersion() > kSchemaVersion) {
+      throw UserError(path + ": database schema version " + std::to_string(schemaVersion()) +
+                      " is newer than this MoE Lab (" + std::to_string(kSchemaVersion) + ")");
+    }
+  } catch (const std::runtime_error& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    if (dynamic_cast<const UserError*>(&e)) throw;
+    throw UserError(path + " is not a usable MoE Lab experiment database: " + e.what());
+  }
+}
+
+ExperimentStore::~ExperimentStore() {
+  if (db_) sqlite3_close(db_);
+}
+
+void ExperimentStore::exec(const std::string& sql) const {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw std::runtime_error("SQLite: " + msg);
+  }
+}
+
+int ExperimentStore::schemaVersion() const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt s(db_, "PRAGMA user_version");
+  s.step();
+  return int(s.i64(0));
+}
+
+void ExperimentStore::migrate() {
+  int v = schemaVersion();
+  if (v > kSchemaVersion)
+    throw UserError(path_ + ": database schema version " + std::to_string(v) + " is newer than this MoE Lab (" +
+                    std::to_string(kSchemaVersion) + "); upgrade MoE Lab");
+  if (v == 0) {
+    // A non-empty file without our version is somebody else's database: refuse, change nothing.
+    Stmt s(db_, "SELECT COUNT(*) FROM sqlite_master");
+    s.step();
+    if (s.i64(0) > 0) throw UserError(path_ + " is an SQLite file but not a MoE Lab experiment database");
+  }
+  for (; v < kSchemaVersion; ++v) {
+    exec("BEGIN IMMEDIATE");
+    try {
+      exec(kMigrations[v]);
+      exec("PRAGMA user_version=" + std::to_string(v + 1));
+      exec("COMMIT");
+    } catch (...) {
+      exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+int64_t ExperimentStore::createRun(const std::string& experiment, const std::string& name,
+                                   const nlohmann::json& config, const std::string& status) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  std::string now = nowIso();
+  Stmt(db_, "INSERT OR IGNORE INTO experiments(name, created_at) VALUES(?, ?)").bind(1, experiment).bind(2, now).run();
+  Stmt e(db_, "SELECT id FROM experiments WHERE name = ?");
+  e.bind(1, experiment);
+  e.step();
+  int64_t expId = e.i64(0);
+  Stmt s(db_,
+         "INSERT INTO runs(experiment_id, name, status, config, created_at, started_at, heartbeat_at, pid, host) "
+         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, expId).bind(2, name).bind(3, status).bind(4, config.dump()).bind(5, now);
+  if (status == "running") s.bind(6, now).bind(7, now);
+  s.bind(8, int64_t(getpid())).bind(9, hostName());
+  s.run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void ExperimentStore::setStatus(int64_t run, const std::string& status, const std::string& error) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  bool ended = status != "running" && status != "queued";
+  Stmt s(db_,
+         "UPDATE runs SET status = ?, error = NULLIF(?, ''), pid = ?, host = ?, heartbeat_at = ?, "
+         "started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END, "
+         "finished_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?");
+  std::string now = nowIso();
+  s.bind(1, status).bind(2, error).bind(3, int64_t(getpid())).bind(4, hostName()).bind(5, now);
+  s.bind(6, status).bind(7, now).bind(8, int64_t(ended)).bind(9, now).bind(10, run);
+  s.run();
+  if (sqlite3_changes(db_) == 0) throw UserError("no run with id " + std::to_string(run));
+}
+
+void ExperimentStore::setProvenance(int64_t run, const nlohmann::json& p) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt(db_, "UPDATE runs SET provenance = ? WHERE id = ?").bind(1, p.dump()).bind(2, run).run();
+}
+
+void ExperimentStore::setCheckpointDir(int64_t run, const std::string& dir) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt(db_, "UPDATE runs SET checkpoint_dir = ? WHERE id = ?").bind(1, dir).bind(2, run).run();
+}
+
+void ExperimentStore::heartbeat(int64_t run, int64_t step) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt(db_, "UPDATE runs SET heartbeat_at = ?, step = ? WHERE id = ?").bind(1, nowIso()).bind(2, step).bind(3, run).run();
+}
+
+void ExperimentStore::logParams(int64_t run, const nlohmann::json& flat) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    Stmt s(db_, "INSERT INTO params(run_id, key, value) VALUES(?, ?, ?) "
+                "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value");
+    for (auto it = flat.begin(); it != flat.end(); ++it)
+      s.bind(1, run).bind(2, it.key()).bind(3, it.value().is_string() ? it.value().get<std::string>() : it.value().dump()).run();
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+void ExperimentStore::logMetrics(int64_t run, const std::vector<MetricPoint>& points) {
+  if (points.empty()) return;
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    Stmt m(db_, "INSERT INTO metrics(run_id, key, step, value, kind, wall_time) VALUES(?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(run_id, key, step) DO UPDATE SET value = excluded.value, kind = excluded.kind, "
+                "wall_time = excluded.wall_time");
+    Stmt l(db_, "INSERT INTO latest_metrics(run_id, key, step, value, kind, wall_time) VALUES(?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value, "
+                "kind = excluded.kind, wall_time = excluded.wall_time WHERE excluded.step >= latest_metrics.step");
+    for (const auto& p : points) {
+      int kind = kindOf(p.value);
+      for (Stmt* s : {&m, &l}) {
+        s->bind(1, run).bind(2, p.key).bind(3, p.step);
+        if (kind == kFinite) s->bind(4, p.value); else s->bindNull(4);
+        s->bind(5, kind).bind(6, p.wallTime).run();
+      }
+    }
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+void ExperimentStore::deleteMetricsAfter(int64_t run, int64_t step) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    Stmt(db_, "DELETE FROM metrics WHERE run_id = ? AND step > ?").bind(1, run).bind(2, step).run();
+    Stmt(db_, "DELETE FROM artifacts WHERE run_id = ? AND step > ?").bind(1, run).bind(2, step).run();
+    Stmt(db_, "DELETE FROM latest_metrics WHERE run_id = ?").bind(1, run).run();
+    Stmt(db_, "INSERT INTO latest_metrics SELECT m.run_id, m.key, m.step, m.value, m.kind, m.wall_time FROM metrics m "
+              "WHERE m.run_id = ? AND m.step = (SELECT MAX(step) FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key)")
+        .bind(1, run)
+        .run();
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+void ExperimentStore::putArtifact(int64_t run, const std::string& key, int64_t step, const nlohmann::json& c) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt(db_, "INSERT INTO artifacts(run_id, key, step, content, created_at) VALUES(?, ?, ?, ?, ?) "
+            "ON CONFLICT(run_id, key, step) DO UPDATE SET content = excluded.content")
+      .bind(1, run).bind(2, key).bind(3, step).bind(4, c.dump()).bind(5, nowIso()).run();
+}
+
+namespace {
+const char* kRunColumns =
+    "SELECT r.id, e.name, r.name, r.status, r.created_at, r.started_at, r.finished_at, r.heartbeat_at, "
+    "r.error, r.checkpoint_dir, r.step, r.config, r.provenance FROM runs r JOIN experiments e ON e.id = r.experiment_id";
+
+RunRecord readRun(Stmt& s) {
+  RunRecord r;
+  r.id = s.i64(0);
+  r.experiment = s.text(1);
+  r.name = s.text(2);
+  r.status = s.text(3);
+  r.createdAt = s.text(4);
+  r.startedAt = s.text(5);
+  r.finishedAt = s.text(6);
+  r.heartbeatAt = s.text(7);
+  r.error = s.text(8);
+  r.checkpointDir = s.text(9);
+  r.step = s.i64(10);
+  r.config = parseOr(s.text(11), nlohmann::json::object());
+  r.provenance = parseOr(s.text(12), nullptr);
+  return r;
+}
+}  // namespace
+
+std::vector<RunRecord> ExperimentStore::listRuns() const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt s(db_, (std::string(kRunColumns) + " ORDER BY r.id").c_str());
+  std::vector<RunRecord> out;
+  while (s.step()) out.push_back(readRun(s));
+  return out;
+}
+
+std::optional<RunRecord> ExperimentStore::run(int64_t id) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt s(db_, (std::string(kRunColumns) + " WHERE r.id = ?").c_str());
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return readRun(s);
+}
+
+std::vector<MetricPoint> ExperimentStore::metrics(int64_t run, const std::string& key) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt s(db_, key.empty() ? "SELECT key, step, value, kind, wall_time FROM metrics WHERE run_id = ? ORDER BY key, step"
+                          : "SELECT key, step, value, kind, wall_time FROM metrics WHERE run_id = ? AND key = ? ORDER BY step");
+  s.bind(1, run);
+  if (!key.empty()) s.bind(2, key);
+  std::vector<MetricPoint> out;
+  while (s.step()) out.push_back({s.text(0), s.i64(1), fromKind(int(s.i64(3)), s.f64(2)), s.f64(4)});
+  return out;
+}
+
+std::map<std::string, MetricPoint> ExperimentStore::latestMetrics(int64_t run) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt s(db_, "SELECT key, step, value, kind, wall_time FROM latest_metrics WHERE run_id = ?");
+  s.bind(1, run);
+  std::map<std::string, MetricPoint> out;
+  while (s.step()) out[s.text(0)] = {s.text(0), s.i64(1), fromKind(int(s.i64(3)), s.f64(2)), s.f64(4)};
+  return out;
+}
+
+std::vector<ArtifactRecord> ExperimentStore::artifacts(int64_t run, const std::string& key) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt s(db_, key.empty() ? "SELECT key, step, content FROM artifacts WHERE run_id = ? ORDER BY key, step"
+                          : "SELECT key, step, content FROM artifacts WHERE run_id = ? AND key = ? ORDER BY step");
+  s.bind(1, run);
+  if (!key.empty()) s.bind(2, key);
+  std::vector<ArtifactRecord> out;
+  while (s.step()) out.push_back({s.text(0), s.i64(1), parseOr(s.text(2), nullptr)});
+  return out;
+}
+
+nlohmann::json ExperimentStore::params(int64_t run) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt s(db_, "SELECT key, value FROM params WHERE run_id = ? ORDER BY key");
+  s.bind(1, run);
+  nlohmann::json out = nlohmann::json::object();
+  while (s.step()) out[s.text(0)] = s.text(1);
+  return out;
+}
+
+int ExperimentStore::markStaleRuns() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  Stmt s(db_, "SELECT id, pid, host, heartbeat_at FROM runs WHERE status = 'running'");
+  std::vector<int64_t> stale;
+  const std::string me = hostName();
+  while (s.step()) {
+    int64_t pid = s.i64(1);
+    bool gone;
+    if (s.text(2) == me) {
+      gone = pid <= 0 || (kill(pid_t(pid), 0) != 0 && errno == ESRCH);
+    } else {
+      // Another machine's run: trust its heartbeat for 10 minutes.
+      std::tm tm{};
+      gone = strptime(s.text(3).c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr ||
+             std::difftime(std::time(nullptr), timegm(&tm)) > 600;
+    }
+    if (gone) stale.push_back(s.i64(0));
+  }
+  for (int64_t id : stale)
+    Stmt(db_, "UPDATE runs SET status = 'interrupted', error = 'process ended without finishing the run' WHERE id = ?")
+        .bind(1, id)
+        .run();
+  return int(stale.size());
+}
+
+}  // namespace moelab

@@ -1,0 +1,79 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+struct sqlite3;
+
+namespace moelab {
+
+struct MetricPoint {
+  std::string key;
+  int64_t step = 0;
+  double value = 0;
+  double wallTime = 0;  // seconds since the Unix epoch
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string experiment, name, status, createdAt, startedAt, finishedAt, heartbeatAt, error, checkpointDir;
+  int64_t step = 0;
+  nlohmann::json config, provenance;
+};
+
+struct ArtifactRecord {
+  std::string key;
+  int64_t step = 0;
+  nlohmann::json content;
+};
+
+// The SQLite experiment database: experiments, runs, params, metrics (one row per run/key/step,
+// upserted), latest metric per run/key, artifacts. One writer connection (WAL, so readers in other
+// connections never block it); statuses: queued running finished failed interrupted diverged.
+class ExperimentStore {
+ public:
+  static constexpr int kSchemaVersion = 2;
+
+  // Opens (creating and migrating as needed) and marks runs whose process is gone `interrupted`.
+  // readOnly opens an existing file without migrating or marking. Throws UserError if the file is
+  // not a MoE Lab database, std::runtime_error on SQLite failures.
+  explicit ExperimentStore(const std::string& path, bool readOnly = false);
+  ~ExperimentStore();
+  ExperimentStore(const ExperimentStore&) = delete;
+  ExperimentStore& operator=(const ExperimentStore&) = delete;
+
+  int schemaVersion() const;
+  int64_t createRun(const std::string& experiment, const std::string& name, const nlohmann::json& config,
+                    const std::string& status = "running");
+  void setStatus(int64_t run, const std::string& status, const std::string& error = "");
+  void setProvenance(int64_t run, const nlohmann::json& provenance);
+  void setCheckpointDir(int64_t run, const std::string& dir);
+  void heartbeat(int64_t run, int64_t step);
+  void logParams(int64_t run, const nlohmann::json& flatParams);
+  void logMetrics(int64_t run, const std::vector<MetricPoint>& points);  // one transaction
+  void deleteMetricsAfter(int64_t run, int64_t step);                     // resume: replaced later
+  void putArtifact(int64_t run, const std::string& key, int64_t step, const nlohmann::json& content);
+
+  std::vector<RunRecord> listRuns() const;
+  std::optional<RunRecord> run(int64_t id) const;
+  std::vector<MetricPoint> metrics(int64_t run, const std::string& key = "") const;
+  std::map<std::string, MetricPoint> latestMetrics(int64_t run) const;
+  std::vector<ArtifactRecord> artifacts(int64_t run, const std::string& key = "") const;
+  nlohmann::json params(int64_t run) const;
+  // Runs left `running` by a process that is gone become `interrupted`; returns how many.
+  int markStaleRuns();
+
+ private:
+  void exec(const std::string& sql) const;
+  void migrate();
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  mutable std::recursive_mutex mutex_;
+};
+
+}  // namespace moelab

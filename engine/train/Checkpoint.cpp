@@ -1,0 +1,92 @@
+#include "train/Checkpoint.h"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "util/Errors.h"
+
+namespace fs = std::filesystem;
+
+namespace moelab {
+namespace {
+constexpr const char* kFormat = "moelab-checkpoint-v1";
+
+torch::serialize::InputArchive openArchive(const std::string& path) {
+  if (!fs::is_regular_file(path)) throw UserError("checkpoint not found: " + path);
+  torch::serialize::InputArchive in;
+  try {
+    in.load_from(path);
+  } catch (const c10::Error& e) {
+    throw UserError("checkpoint " + path + " is corrupt or not a MoE Lab checkpoint (" +
+                    std::string(e.what_without_backtrace()) + ")");
+  }
+  return in;
+}
+}  // namespace
+
+void saveCheckpoint(const std::string& path, const CheckpointState& s, LanguageModel& model,
+                    torch::optim::Optimizer& optimizer) {
+  nlohmann::json meta = {{"format", kFormat}, {"step", s.step}, {"epoch", s.epoch},
+                         {"batch_in_epoch", s.batchInEpoch}, {"config", s.config}, {"tokenizer", s.tokenizer}};
+  meta["best_val_loss"] = std::isfinite(s.bestValLoss) ? nlohmann::json(s.bestValLoss) : nlohmann::json(nullptr);
+  torch::serialize::OutputArchive out, modelAr, optAr;
+  model->save(modelAr);
+  optimizer.save(optAr);
+  out.write("meta", c10::IValue(meta.dump()));
+  out.write("model", modelAr);
+  out.write("optimizer", optAr);
+  out.write("rng_state", at::detail::getDefaultCPUGenerator().get_state(), /*is_buffer=*/true);
+  fs::create_directories(fs::path(path).parent_path());
+  const std::string tmp = path + ".tmp";
+  out.save_to(tmp);
+  fs::rename(tmp, path);  // atomic on POSIX: a reader sees the old or the new file, never half
+}
+
+CheckpointState readCheckpointState(const std::string& path) {
+  auto in = openArchive(path);
+  c10::IValue metaValue;
+  nlohmann::json meta;
+  try {
+    in.read("meta", metaValue);
+    meta = nlohmann::json::parse(metaValue.toStringRef());
+  } catch (const std::exception& e) {
+    throw UserError("checkpoint " + path + " has no readable MoE Lab metadata (" + e.what() + ")");
+  }
+  if (meta.value("format", "") != kFormat) throw UserError("checkpoint " + path + " has an unknown format");
+  CheckpointState s;
+  s.step = meta["step"];
+  s.epoch = meta["epoch"];
+  s.batchInEpoch = meta["batch_in_epoch"];
+  s.bestValLoss = meta["best_val_loss"].is_null() ? std::numeric_limits<double>::infinity()
+                                                  : meta["best_val_loss"].get<double>();
+  s.config = meta["config"];
+  s.tokenizer = meta["tokenizer"];
+  return s;
+}
+
+void loadCheckpoint(const std::string& path, LanguageModel& model, torch::optim::Optimizer* optimizer,
+                    bool restoreRng) {
+  auto in = openArchive(path);
+  try {
+    torch::serialize::InputArchive modelAr;
+    in.read("model", modelAr);
+    model->load(modelAr);
+    if (optimizer) {
+      torch::serialize::InputArchive optAr;
+      in.read("optimizer", optAr);
+      optimizer->load(optAr);
+    }
+    if (restoreRng) {
+      torch::Tensor rng;
+      in.read("rng_state", rng, /*is_buffer=*/true);
+      auto gen = at::detail::getDefaultCPUGenerator();
+      gen.set_state(rng);
+    }
+  } catch (const c10::Error& e) {
+    throw UserError("checkpoint " + path + " does not match the model or is damaged (" +
+                    std::string(e.what_without_backtrace()) + ")");
+  }
+}
+
+}  // namespace moelab

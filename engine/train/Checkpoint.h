@@ -1,0 +1,31 @@
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "model/LanguageModel.h"
+
+namespace moelab {
+
+// Everything needed to continue a run exactly: model, optimizer, RNG, position in the data, and
+// the config it was trained with. Written atomically (temp file, then rename).
+struct CheckpointState {
+  int64_t step = 0;        // optimizer steps completed
+  int64_t epoch = 0;       // epoch of the next batch
+  int64_t batchInEpoch = 0;  // index of the next batch within that epoch
+  double bestValLoss = 0;  // +inf when no evaluation yet (stored as null)
+  nlohmann::json config;   // full experiment JSON
+  nlohmann::json tokenizer;  // Tokenizer::describe()
+};
+
+void saveCheckpoint(const std::string& path, const CheckpointState& state, LanguageModel& model,
+                    torch::optim::Optimizer& optimizer);
+// Reads only the metadata (config, step...) so callers can build the model first.
+CheckpointState readCheckpointState(const std::string& path);
+// Restores model (and optimizer, RNG if given) into already-constructed objects. Throws UserError
+// naming the file when it is missing, truncated or not a MoE Lab checkpoint.
+void loadCheckpoint(const std::string& path, LanguageModel& model, torch::optim::Optimizer* optimizer,
+                    bool restoreRng);
+
+}  // namespace moelab

@@ -1,0 +1,33 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "store/ExperimentStore.h"
+
+namespace moelab {
+
+struct TrainProgress {
+  int64_t step = 0, totalSteps = 0, epoch = 0;
+  double loss = 0, learningRate = 0, tokensPerSecond = 0, elapsedSeconds = 0, etaSeconds = 0;
+};
+
+struct EvalResult {
+  double loss = 0, perplexity = 0;
+  int64_t tokens = 0;
+};
+
+// Where a Trainer's observations go. Plain structs only: no tensors, no Qt, no SQLite.
+// Called on the training thread.
+class MetricSink {
+ public:
+  virtual ~MetricSink() = default;
+  virtual void onMetrics(const std::vector<MetricPoint>& points) {}
+  virtual void onProgress(const TrainProgress& p) {}
+  virtual void onArtifact(const std::string& key, int64_t step, const nlohmann::json& content) {}
+  virtual void onCheckpoint(int64_t step, const std::string& path) {}
+};
+
+}  // namespace moelab

@@ -1,0 +1,20 @@
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace moelab {
+
+// Bad input from the user (config, paths, ids, data): the CLI exits 2 and prints the message.
+struct UserError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ConfigError : UserError {
+  using UserError::UserError;
+};
+
+struct DataError : UserError {
+  using UserError::UserError;
+};
+
+}  // namespace moelab
