@@ -1,0 +1,106 @@
+#include <QtTest/QtTest>
+
+#include "TestSuite.h"
+
+// Drives the real moelab-cli binary: exit codes, messages and the run/metrics/export round trip.
+class CliTest : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  struct Result {
+    int code;
+    QString out, err;
+  };
+  Result cli(const QStringList& args, const QByteArray& stdinData = {}) {
+    QProcess p;
+    p.setWorkingDirectory(dir_.path());
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOELAB_DATA_DIR", moelab::test::dataDir());
+    p.setProcessEnvironment(env);
+    p.start(MOELAB_CLI, args);
+    p.write(stdinData);
+    p.closeWriteChannel();
+    p.waitForFinished(600000);
+    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+  }
+  QString writeConfig(const QString& name, const QByteArray& json) {
+    QFile f(dir_.path() + "/" + name);
+    f.open(QIODevice::WriteOnly);
+    f.write(json);
+    return f.fileName();
+  }
+ private slots:
+  void badConfigExitsTwoWithThePath() {
+    auto cfg = writeConfig("bad.json", R"({"model": {"num_experts": 0}})");
+    auto r = cli({"params", cfg});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("model.num_experts: expected integer >= 1, got 0"), qPrintable(r.err));
+    QCOMPARE(cli({"train", cfg}).code, 2);
+    QCOMPARE(cli({"frobnicate"}).code, 2);
+  }
+  void missingDataExitsTwoWithFetchCommand() {
+    auto cfg = writeConfig("ts.json", R"({"data": {"dataset": "wikitext-103"}})");
+    auto r = cli({"train", cfg, "--max-steps", "1"});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("moelab-cli data fetch wikitext-103"));
+  }
+  void tokenizeMatchesGpt2() {
+    auto r = cli({"tokenize", "--tokenizer", "gpt2"}, "Hello world");
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out.trimmed(), QString("[15496,995]"));
+  }
+  void trainListExportEvalRoundTrip() {
+    auto cfg = writeConfig("tiny.json", R"({
+      "model": {"embed_dim": 32, "num_layers": 1, "num_heads": 2, "num_experts": 2, "gnn_layers": 1, "max_seq_length": 32},
+      "data": {"tokenizer": "char", "num_train_samples": 64, "num_eval_samples": 16},
+      "train": {"batch_size": 8, "epochs": 1, "eval_every": 4, "log_every": 1}})");
+    auto t = cli({"train", cfg, "--max-steps", "6", "--db", "runs.db"});
+    QVERIFY2(t.code == 0, qPrintable(t.err));
+    QVERIFY(t.err.contains("step 6/6"));
+
+    auto list = cli({"runs", "list", "--json", "--db", "runs.db"});
+    QCOMPARE(list.code, 0);
+    auto runs = QJsonDocument::fromJson(list.out.toUtf8()).array();
+    QCOMPARE(runs.size(), 1);
+    QCOMPARE(runs[0].toObject()["status"].toString(), QString("finished"));
+    QCOMPARE(runs[0].toObject()["step"].toInt(), 6);
+
+    auto show = cli({"runs", "show", "1", "--json", "--db", "runs.db"});
+    auto run = QJsonDocument::fromJson(show.out.toUtf8()).object();
+    QCOMPARE(run["provenance"].toObject()["tokenizer"].toObject()["name"].toString(), QString("char"));
+    QCOMPARE(run["provenance"].toObject()["files"].toArray().size(), 3);
+    QVERIFY(run["artifacts"].toArray().size() >= 2);
+
+    QCOMPARE(cli({"metrics", "export", "--run", "1", "--csv", "m.csv", "--db", "runs.db"}).code, 0);
+    QFile csv(dir_.path() + "/m.csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    auto lines = QString(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines[0], QString("run,key,step,value,wall_time"));
+    QCOMPARE(lines.filter(",train/loss,").size(), 6);
+
+    auto ev = cli({"eval", "--run", "1", "--split", "test", "--json", "--db", "runs.db"});
+    QVERIFY2(ev.code == 0, qPrintable(ev.err));
+    auto e = QJsonDocument::fromJson(ev.out.toUtf8()).object();
+    QVERIFY(e["loss"].toDouble() > 0);
+    QVERIFY(e["tokens"].toInt() > 0);
+
+    QCOMPARE(cli({"export-weights", "--run", "1", "--out", "w.safetensors", "--db", "runs.db"}).code, 0);
+    QFile st(dir_.path() + "/w.safetensors");
+    QVERIFY(st.open(QIODevice::ReadOnly));
+    QByteArray all = st.readAll();
+    quint64 n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | quint8(all[i]);
+    auto header = QJsonDocument::fromJson(all.mid(8, int(n))).object();
+    auto head = header["head.weight"].toObject();
+    QCOMPARE(head["dtype"].toString(), QString("F32"));
+    QCOMPARE(head["shape"].toArray()[1].toInt(), 32);
+    qint64 end = 0;
+    for (auto it = header.begin(); it != header.end(); ++it)
+      if (it.key() != "__metadata__") end = std::max<qint64>(end, qint64(it.value().toObject()["data_offsets"].toArray()[1].toDouble()));
+    QCOMPARE(qint64(all.size()), qint64(8 + n + end));
+
+    QCOMPARE(cli({"runs", "show", "99", "--db", "runs.db"}).code, 2);
+    QCOMPARE(cli({"train", "--resume", "1", "--db", "runs.db"}).code, 2);  // already finished
+  }
+};
+MOELAB_TEST_SUITE(CliTest)
+#include "CliTest.moc"

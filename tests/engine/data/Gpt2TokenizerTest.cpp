@@ -1,0 +1,45 @@
+#include <QtTest/QtTest>
+#include <fstream>
+
+#include "TestSuite.h"
+#include "data/Gpt2Tokenizer.h"
+#include "util/Errors.h"
+
+using namespace moelab;
+
+class Gpt2TokenizerTest : public QObject {
+  Q_OBJECT
+ private slots:
+  void matchesAllReferenceEncodings() {
+    std::string dir = (test::dataDir() + "/gpt2-bpe").toStdString();
+    Gpt2Tokenizer tok(dir);
+    QCOMPARE(tok.vocabSize(), int64_t(50257));
+    QCOMPARE(tok.padId(), int64_t(50256));
+    std::ifstream in(dir + "/reference-encodings.jsonl");
+    QVERIFY(in.good());
+    std::string line;
+    int records = 0, ids = 0;
+    while (std::getline(in, line)) {
+      auto rec = nlohmann::json::parse(line);
+      std::string text = rec["text"];
+      auto expected = rec["ids"].get<std::vector<int64_t>>();
+      auto got = tok.encode(text);
+      QVERIFY2(got == expected, ("record " + std::to_string(records + 1) + ": " + text.substr(0, 60)).c_str());
+      QCOMPARE(tok.decode(got), text);
+      ++records;
+      ids += int(got.size());
+    }
+    QCOMPARE(records, 203);
+    QCOMPARE(ids, 17926);
+  }
+  void missingFilesNameTheFetchCommand() {
+    try {
+      Gpt2Tokenizer tok("/nonexistent/gpt2");
+      QFAIL("expected DataError");
+    } catch (const DataError& e) {
+      QVERIFY(std::string(e.what()).find("moelab-cli data fetch gpt2-bpe") != std::string::npos);
+    }
+  }
+};
+MOELAB_TEST_SUITE(Gpt2TokenizerTest)
+#include "Gpt2TokenizerTest.moc"

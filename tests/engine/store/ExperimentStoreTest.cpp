@@ -1,0 +1,112 @@
+#include <QtTest/QtTest>
+#include <sqlite3.h>
+
+#include <cmath>
+
+#include "TestSuite.h"
+#include "store/ExperimentStore.h"
+#include "util/Errors.h"
+
+using namespace moelab;
+
+class ExperimentStoreTest : public QObject {
+  Q_OBJECT
+ private slots:
+  void createsCurrentSchemaWithWal() {
+    QTemporaryDir dir;
+    std::string path = dir.path().toStdString() + "/x.db";
+    ExperimentStore s(path);
+    QCOMPARE(s.schemaVersion(), ExperimentStore::kSchemaVersion);
+    sqlite3* db;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr);
+    sqlite3_step(st);
+    QCOMPARE(QString(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))), QString("wal"));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  void migratesVersionOneAndBackfillsLatest() {
+    QTemporaryDir dir;
+    std::string path = dir.path().toStdString() + "/v1.db";
+    sqlite3* db;
+    sqlite3_open(path.c_str(), &db);
+    const char* v1 =
+        "CREATE TABLE experiments(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL, name TEXT NOT NULL, status TEXT "
+        "NOT NULL, config TEXT NOT NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, heartbeat_at "
+        "TEXT, step INTEGER NOT NULL DEFAULT 0, pid INTEGER, host TEXT, provenance TEXT, error TEXT, checkpoint_dir TEXT);"
+        "CREATE TABLE params(run_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY(run_id, key));"
+        "CREATE TABLE metrics(run_id INTEGER NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL, value REAL, kind "
+        "INTEGER NOT NULL DEFAULT 0, wall_time REAL NOT NULL, PRIMARY KEY(run_id, key, step)) WITHOUT ROWID;"
+        "INSERT INTO experiments VALUES(1, 'old', '2026-01-01T00:00:00Z');"
+        "INSERT INTO runs(id, experiment_id, name, status, config, created_at) VALUES(1, 1, 'old', 'finished', '{}', 'x');"
+        "INSERT INTO metrics VALUES(1, 'train/loss', 10, 5.0, 0, 1.0), (1, 'train/loss', 20, 4.0, 0, 2.0);"
+        "PRAGMA user_version=1;";
+    QCOMPARE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    ExperimentStore s(path);
+    QCOMPARE(s.schemaVersion(), 2);
+    auto latest = s.latestMetrics(1);
+    QCOMPARE(latest["train/loss"].step, int64_t(20));
+    QCOMPARE(latest["train/loss"].value, 4.0);
+    s.putArtifact(1, "adjacency", 20, {{"layers", {1, 2}}});
+    QCOMPARE(s.artifacts(1).size(), size_t(1));
+  }
+  void refusesForeignDatabases() {
+    QTemporaryDir dir;
+    std::string path = dir.path().toStdString() + "/other.db";
+    sqlite3* db;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_exec(db, "CREATE TABLE mine(x)", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    QVERIFY_THROWS_EXCEPTION(UserError, ExperimentStore s(path));
+  }
+  void upsertReplacesAndNonFiniteValuesSurvive() {
+    QTemporaryDir dir;
+    ExperimentStore s(dir.path().toStdString() + "/m.db");
+    int64_t run = s.createRun("exp", "r", {{"a", 1}});
+    s.logMetrics(run, {{"loss", 1, 3.0, 1}, {"loss", 2, 2.0, 2}, {"loss", 3, NAN, 3}, {"gn", 3, INFINITY, 3}});
+    s.logMetrics(run, {{"loss", 2, 2.5, 4}});
+    auto m = s.metrics(run, "loss");
+    QCOMPARE(m.size(), size_t(3));
+    QCOMPARE(m[1].value, 2.5);
+    QVERIFY(std::isnan(m[2].value));
+    QVERIFY(std::isinf(s.metrics(run, "gn")[0].value));
+    QVERIFY(std::isnan(s.latestMetrics(run)["loss"].value));
+    s.deleteMetricsAfter(run, 1);
+    QCOMPARE(s.metrics(run, "loss").size(), size_t(1));
+    QCOMPARE(s.latestMetrics(run)["loss"].step, int64_t(1));
+  }
+  void runsOfDeadProcessesBecomeInterrupted() {
+    QTemporaryDir dir;
+    std::string path = dir.path().toStdString() + "/s.db";
+    int64_t live, dead;
+    {
+      ExperimentStore s(path);
+      live = s.createRun("exp", "live", {});
+      dead = s.createRun("exp", "dead", {});
+    }
+    // Pretend `dead` was started by a process that no longer exists.
+    sqlite3* db;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_exec(db, ("UPDATE runs SET pid = 999999999 WHERE id = " + std::to_string(dead)).c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    ExperimentStore s(path);
+    QCOMPARE(QString::fromStdString(s.run(dead)->status), QString("interrupted"));
+    QCOMPARE(QString::fromStdString(s.run(live)->status), QString("running"));  // this process is alive
+  }
+  void readersSeeCommittedDataWhileWriterIsOpen() {
+    QTemporaryDir dir;
+    std::string path = dir.path().toStdString() + "/r.db";
+    ExperimentStore writer(path);
+    int64_t run = writer.createRun("exp", "r", {});
+    writer.logMetrics(run, {{"loss", 1, 1.0, 1}});
+    ExperimentStore reader(path, /*readOnly=*/true);
+    QCOMPARE(reader.metrics(run).size(), size_t(1));
+    writer.logMetrics(run, {{"loss", 2, 0.5, 2}});
+    QCOMPARE(reader.metrics(run).size(), size_t(2));
+  }
+};
+MOELAB_TEST_SUITE(ExperimentStoreTest)
+#include "ExperimentStoreTest.moc"
