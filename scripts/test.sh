@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs dependencies (idempotent), builds everything and runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash packaging/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build
+cd build
+QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j2
