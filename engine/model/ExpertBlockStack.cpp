@@ -1,5 +1,7 @@
 #include "model/ExpertBlockStack.h"
 
+#include "model/FastDropout.h"
+
 #include <cmath>
 
 namespace moelab {
@@ -37,7 +39,7 @@ torch::Tensor causalAttention(const torch::Tensor& qkv, int64_t numHeads, double
   auto scores = torch::matmul(q, parts[1].transpose(-2, -1));  // [G, H, T, T]
   auto future = torch::ones({T, T}, torch::dtype(torch::kBool).device(qkv.device())).triu(1);
   auto att = torch::softmax(scores.masked_fill(future, -INFINITY), -1);
-  att = torch::dropout(att, dropout, training);
+  att = fastDropout(att, dropout, training);
   return torch::matmul(att, parts[2]).transpose(1, 2).reshape({G, T, D});
 }
 
@@ -49,12 +51,12 @@ torch::Tensor ExpertBlockStackImpl::forward(const torch::Tensor& x) {
   auto qkv = torch::baddbmm(qkvBias.unsqueeze(1), a, qkvWeight);           // [E, N, 3D]
   auto ctx = causalAttention(qkv.view({E * B, T, 3 * D}), numHeads, dropout, is_training());
   auto attnOut = torch::baddbmm(outBias.unsqueeze(1), ctx.view({E, B * T, D}), outWeight);
-  auto h = flat + torch::dropout(attnOut, dropout, is_training());           // [E, N, D]
+  auto h = flat + fastDropout(attnOut, dropout, is_training());           // [E, N, D]
   // Feed-forward sub-block.
   auto f = torch::baddbmm(fc1Bias.unsqueeze(1), expertLayerNorm(h, ln2Weight, ln2Bias), fc1Weight);
-  f = torch::dropout(torch::gelu(f), dropout, is_training());
+  f = fastDropout(torch::gelu(f), dropout, is_training());
   auto y = torch::baddbmm(fc2Bias.unsqueeze(1), f, fc2Weight);
-  return h + torch::dropout(y, dropout, is_training());
+  return h + fastDropout(y, dropout, is_training());
 }
 
 }  // namespace moelab

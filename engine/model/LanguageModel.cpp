@@ -1,5 +1,7 @@
 #include "model/LanguageModel.h"
 
+#include "model/FastDropout.h"
+
 namespace moelab {
 
 TransformerLayerImpl::TransformerLayerImpl(const ModelConfig& cfg, bool coupled) {
@@ -37,7 +39,7 @@ LanguageModelImpl::LanguageModelImpl(const ModelConfig& c) : cfg(c) {
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens) {
   const int64_t T = tokens.size(1);
   auto pos = torch::arange(T, tokens.options());
-  auto x = torch::dropout(tokenEmbedding(tokens) + positionEmbedding(pos).unsqueeze(0), cfg.dropout, is_training());
+  auto x = fastDropout(tokenEmbedding(tokens) + positionEmbedding(pos).unsqueeze(0), cfg.dropout, is_training());
   for (const auto& layer : *layers) x = layer->as<TransformerLayer>()->forward(x);
   return head(finalNorm(x));
 }
