@@ -14,11 +14,12 @@ namespace fs = std::filesystem;
 
 namespace moelab::cli {
 
-std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool readOnly) {
+std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist) {
   std::string path = a.get("db", "moelab.db");
-  if (readOnly && !fs::exists(path))
+  if (mustExist && !fs::exists(path))
     throw UserError("experiment database not found: " + path + " (pass --db FILE, or train a run first)");
-  return std::make_unique<ExperimentStore>(path, readOnly);
+  // Opened for writing even to read, so runs whose process died are marked `interrupted` first.
+  return std::make_unique<ExperimentStore>(path);
 }
 
 int64_t parseRunId(const std::string& text) {

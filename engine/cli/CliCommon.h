@@ -10,7 +10,7 @@
 
 namespace moelab::cli {
 
-std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool readOnly = false);
+std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist = false);
 int64_t parseRunId(const std::string& text);
 // best.pt of the run if present (or last.pt when preferBest is false or no best exists).
 std::string runCheckpoint(const ExperimentStore& store, int64_t runId, bool preferBest);

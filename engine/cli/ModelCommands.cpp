@@ -19,7 +19,7 @@ namespace {
 std::string checkpointFromArgs(const CliArgs& a) {
   if (a.has("checkpoint") == a.has("run")) throw UserError("give exactly one of --run ID or --checkpoint FILE");
   if (a.has("checkpoint")) return a.get("checkpoint");
-  auto store = openStore(a, /*readOnly=*/true);
+  auto store = openStore(a, /*mustExist=*/true);
   return runCheckpoint(*store, parseRunId(a.get("run")), /*preferBest=*/true);
 }
 

@@ -108,8 +108,11 @@ int trainCommand(const Words& words) {
   if (runId == 0) {
     std::string experiment = fs::path(a.positional[0]).stem().string();
     runId = store->createRun(experiment, a.get("name", experiment), cfg.json);
+    // Checkpoints live beside the database (moelab.db -> moelab-runs/<id>/) unless told otherwise;
+    // the stem keeps two databases in one folder from sharing run folders.
+    fs::path db = fs::absolute(a.get("db", "moelab.db"));
     fs::path base = a.has("checkpoint-dir") ? fs::path(a.get("checkpoint-dir"))
-                                            : fs::absolute(a.get("db", "moelab.db")).parent_path() / "runs";
+                                            : db.parent_path() / (db.stem().string() + "-runs");
     checkpointDir = (base / std::to_string(runId)).string();
     store->setCheckpointDir(runId, checkpointDir);
     store->logParams(runId, flatten(cfg.json));

@@ -1,4 +1,5 @@
 #include <QtTest/QtTest>
+#include <sqlite3.h>
 
 #include "TestSuite.h"
 
@@ -99,7 +100,46 @@ class CliTest : public QObject {
     QCOMPARE(qint64(all.size()), qint64(8 + n + end));
 
     QCOMPARE(cli({"runs", "show", "99", "--db", "runs.db"}).code, 2);
+    QCOMPARE(cli({"runs", "list", "--db", "missing.db"}).code, 2);
     QCOMPARE(cli({"train", "--resume", "1", "--db", "runs.db"}).code, 2);  // already finished
+  }
+  void killedRunIsMarkedInterruptedAndResumesToTheSameSteps() {
+    auto cfg = writeConfig("kill.json", R"({
+      "model": {"embed_dim": 32, "num_layers": 1, "num_heads": 2, "num_experts": 2, "gnn_layers": 1, "max_seq_length": 32},
+      "data": {"tokenizer": "char", "num_train_samples": 400, "num_eval_samples": 16},
+      "train": {"batch_size": 8, "epochs": 1, "eval_every": 5, "log_every": 1, "max_steps": 40}})");
+    QProcess p;
+    p.setWorkingDirectory(dir_.path());
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOELAB_DATA_DIR", moelab::test::dataDir());
+    p.setProcessEnvironment(env);
+    p.start(MOELAB_CLI, {"train", cfg, "--db", "kill.db", "--threads", "1"});
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(dir_.path() + "/kill-runs/1/last.pt"), 120000);
+    p.kill();  // SIGKILL: no chance to clean up
+    p.waitForFinished();
+
+    sqlite3* db;
+    QCOMPARE(sqlite3_open((dir_.path() + "/kill.db").toUtf8().constData(), &db), SQLITE_OK);
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr);
+    sqlite3_step(st);
+    QCOMPARE(QString(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))), QString("ok"));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    auto show = cli({"runs", "show", "1", "--json", "--db", "kill.db"});
+    QCOMPARE(QJsonDocument::fromJson(show.out.toUtf8()).object()["status"].toString(), QString("interrupted"));
+    auto resumed = cli({"train", "--resume", "1", "--db", "kill.db"});
+    QVERIFY2(resumed.code == 0, qPrintable(resumed.err));
+    QVERIFY(resumed.err.contains("resuming run 1 from step"));
+    QCOMPARE(cli({"metrics", "export", "--run", "1", "--key", "train/loss", "--csv", "k.csv", "--db", "kill.db"}).code, 0);
+    QFile csv(dir_.path() + "/k.csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    auto rows = QString(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(rows.size(), 41);  // header + exactly one row per step 1..40
+    for (int s = 1; s <= 40; ++s) QCOMPARE(rows[s].split(',')[2].toInt(), s);
+    auto after = cli({"runs", "show", "1", "--json", "--db", "kill.db"});
+    QCOMPARE(QJsonDocument::fromJson(after.out.toUtf8()).object()["status"].toString(), QString("finished"));
   }
 };
 MOELAB_TEST_SUITE(CliTest)

@@ -32,6 +32,14 @@ class Gpt2TokenizerTest : public QObject {
     QCOMPARE(records, 203);
     QCOMPARE(ids, 17926);
   }
+  void readsHuggingFaceFileLayout() {
+    QTemporaryDir hf;
+    QVERIFY(QFile::copy(test::dataDir() + "/gpt2-bpe/encoder.json", hf.path() + "/vocab.json"));
+    QVERIFY(QFile::copy(test::dataDir() + "/gpt2-bpe/vocab.bpe", hf.path() + "/merges.txt"));
+    Gpt2Tokenizer a(hf.path().toStdString()), b((test::dataDir() + "/gpt2-bpe").toStdString());
+    const std::string text = "Mixture-of-experts models route tokens; don't they? 12,345 \u00e9t\u00e9";
+    QVERIFY(a.encode(text) == b.encode(text));
+  }
   void missingFilesNameTheFetchCommand() {
     try {
       Gpt2Tokenizer tok("/nonexistent/gpt2");

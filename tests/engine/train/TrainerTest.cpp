@@ -92,6 +92,30 @@ class TrainerTest : public QObject {
     QVERIFY(std::abs(t.learningRateAt(5) - 3e-3) < 1e-12);
     QVERIFY(std::abs(t.learningRateAt(16) - 1e-6) < 1e-12);
   }
+  void nonFiniteLossStopsAsDivergedKeepingLastGoodCheckpoint() {
+    auto cfg = tinyConfig(8, 0.0);
+    cfg.train.evalEvery = 2;
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QTemporaryDir d;
+    struct Poison : LossRecorder {
+      Trainer* trainer = nullptr;
+      void onProgress(const TrainProgress& p) override {
+        if (p.step == 3) {  // corrupt a weight after step 3: step 4's loss is NaN
+          torch::NoGradGuard g;
+          trainer->model()->head->weight[0][0] = std::numeric_limits<float>::quiet_NaN();
+        }
+      }
+    } sink;
+    Trainer t(cfg, data, d.path().toStdString(), &sink);
+    sink.trainer = &t;
+    QVERIFY(t.run() == RunOutcome::Diverged);
+    QVERIFY(std::isnan(sink.loss.at(4)));
+    auto state = readCheckpointState(t.lastCheckpointPath());
+    QCOMPARE(state.step, int64_t(2));
+    Trainer check(cfg, data, d.path().toStdString(), nullptr);
+    loadCheckpoint(t.lastCheckpointPath(), check.model(), nullptr, false);
+    for (const auto& p : check.model()->parameters()) QVERIFY(torch::isfinite(p).all().item<bool>());
+  }
   void corruptCheckpointIsAClearError() {
     QTemporaryDir d;
     QFile f(d.path() + "/bad.pt");
