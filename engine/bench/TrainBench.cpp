@@ -61,9 +61,11 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
     auto s = std::chrono::steady_clock::now();
     opt.zero_grad();
     auto loss = languageModelLoss(model->forward(inputs), targets);
+    if (auto aux = model->auxiliaryLoss(); aux.defined()) loss = loss + aux;
     loss.backward();
     if (t.gradClip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), t.gradClip);
     opt.step();
+    model->afterOptimizerStep();
     if (i >= warmupSteps) r.stepSeconds.push_back(seconds(s));
   }
   r.medianStepSeconds = median(r.stepSeconds);

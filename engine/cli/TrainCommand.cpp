@@ -33,10 +33,14 @@ class ProgressPrinter : public MetricSink {
     auto now = std::chrono::steady_clock::now();
     if (p.step != p.totalSteps && now - last_ < std::chrono::milliseconds(tty_ ? 200 : 5000)) return;
     last_ = now;
-    std::fprintf(stderr, "%sstep %ld/%ld  epoch %ld  loss %.4f  lr %.2e  %.0f tok/s  elapsed %s  ETA %s%s",
-                 tty_ ? "\r" : "", long(p.step), long(p.totalSteps), long(p.epoch + 1), p.loss, p.learningRate,
-                 p.tokensPerSecond, formatDuration(p.elapsedSeconds).c_str(), formatDuration(p.etaSeconds).c_str(),
-                 tty_ ? "   " : "\n");
+    char routing[96] = "";
+    if (p.hasRouting)
+      std::snprintf(routing, sizeof routing, "  aux %.3f drop %.1f%% maxvio %.2f", p.auxLoss, 100 * p.droppedFraction,
+                    p.maxViolation);
+    std::fprintf(stderr, "%sstep %ld/%ld  epoch %ld  loss %.4f%s  lr %.2e  %.0f tok/s  elapsed %s  ETA %s%s",
+                 tty_ ? "\r" : "", long(p.step), long(p.totalSteps), long(p.epoch + 1), p.loss, routing,
+                 p.learningRate, p.tokensPerSecond, formatDuration(p.elapsedSeconds).c_str(),
+                 formatDuration(p.etaSeconds).c_str(), tty_ ? "   " : "\n");
     std::fflush(stderr);
   }
   void onMetrics(const std::vector<MetricPoint>& points) override {

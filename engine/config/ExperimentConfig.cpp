@@ -16,6 +16,28 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
   const auto& t = c.json["train"];
   c.model = {m["architecture"], m["embed_dim"], m["num_layers"], m["num_heads"], m["num_experts"],
              m["gnn_layers"], m["max_seq_length"], m["vocab_size"], m["dropout"]};
+  auto& mc = c.model;
+  mc.vocabPadMultiple = m["vocab_pad_multiple"];
+  mc.numKvHeads = m["n_kv_heads"];
+  mc.position = m["position"];
+  mc.norm = m["norm"];
+  mc.ropeTheta = m["rope_theta"];
+  mc.qkNorm = m["qk_norm"];
+  mc.gatedAttention = m["gated_attention"];
+  mc.bias = m["bias"];
+  mc.tieEmbeddings = m["tie_embeddings"];
+  mc.expertIntermediateDim = m["expert_intermediate_dim"];
+  mc.topK = m["top_k"];
+  mc.sharedExperts = m["shared_experts"];
+  mc.moeEvery = m["moe_every"];
+  mc.capacityFactor = m["capacity_factor"];
+  mc.evalCapacityFactor = m["eval_capacity_factor"];
+  mc.routerJitter = m["router_jitter"];
+  mc.auxLossCoef = m["aux_loss_coef"];
+  mc.zLossCoef = m["z_loss_coef"];
+  mc.auxFreeGamma = m["aux_free_gamma"];
+  mc.dropPolicy = m["drop_policy"];
+  mc.auxFreeBalancing = m["aux_free_balancing"];
   c.data = {d["dataset"], d["path"], d["wikitext_format"], d["tokenizer"], d["sample_mode"],
             d["min_line_chars"], d["num_train_samples"], d["num_eval_samples"]};
   c.train = {t["batch_size"], t["epochs"], t["max_batches_per_epoch"], t["max_steps"], t["eval_every"],
@@ -25,6 +47,15 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
   if (c.model.embedDim % c.model.numHeads != 0)
     throw ConfigError("model.num_heads: expected a divisor of model.embed_dim (" + std::to_string(c.model.embedDim) +
                       "), got " + std::to_string(c.model.numHeads));
+  if (c.model.numHeads % c.model.kvHeads() != 0)
+    throw ConfigError("model.n_kv_heads: expected a divisor of model.num_heads (" + std::to_string(c.model.numHeads) +
+                      "), got " + std::to_string(c.model.numKvHeads));
+  if (c.model.rope() && c.model.headDim() % 2 != 0)
+    throw ConfigError("model.position: rope needs an even head dimension (embed_dim / num_heads), got " +
+                      std::to_string(c.model.headDim()));
+  if (c.model.architecture == "sparse_moe" && c.model.topK > c.model.numExperts)
+    throw ConfigError("model.top_k: expected <= model.num_experts (" + std::to_string(c.model.numExperts) + "), got " +
+                      std::to_string(c.model.topK));
   if (c.data.dataset == "text" && c.data.path.empty())
     throw ConfigError("data.path: expected a .txt or .jsonl file when data.dataset is \"text\", got \"\"");
   if (c.train.minLearningRate > c.train.learningRate)

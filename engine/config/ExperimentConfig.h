@@ -10,6 +10,24 @@ struct ModelConfig {
   std::string architecture;
   int64_t embedDim, numLayers, numHeads, numExperts, gnnLayers, maxSeqLength, vocabSize;
   double dropout;
+  // Attention and block options (every architecture).
+  int64_t vocabPadMultiple = 1, numKvHeads = 0;  // 0 = numHeads
+  std::string position = "learned", norm = "layernorm";
+  double ropeTheta = 10000.0;
+  bool qkNorm = false, gatedAttention = false, bias = true, tieEmbeddings = false;
+  // Sparse MoE.
+  int64_t expertIntermediateDim = 0, topK = 2, sharedExperts = 0, moeEvery = 1;
+  double capacityFactor = 1.25, evalCapacityFactor = 2.0, routerJitter = 0.0, auxLossCoef = 0.01,
+         zLossCoef = 1e-3, auxFreeGamma = 1e-3;
+  std::string dropPolicy = "position";
+  bool auxFreeBalancing = false;
+
+  int64_t kvHeads() const { return numKvHeads > 0 ? numKvHeads : numHeads; }
+  int64_t headDim() const { return embedDim / numHeads; }
+  int64_t expertWidth() const { return expertIntermediateDim > 0 ? expertIntermediateDim : 4 * embedDim; }
+  int64_t paddedVocab() const { return (vocabSize + vocabPadMultiple - 1) / vocabPadMultiple * vocabPadMultiple; }
+  bool rmsNorm() const { return norm == "rmsnorm"; }
+  bool rope() const { return position == "rope"; }
 };
 
 struct DataConfig {

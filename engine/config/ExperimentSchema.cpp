@@ -9,8 +9,11 @@ ConfigField integer(std::string path, int64_t def, std::optional<double> min, st
   return {std::move(path), FieldType::Integer, def, min, max, false, {}, std::move(help), std::move(appliesTo)};
 }
 ConfigField number(std::string path, double def, std::optional<double> min, std::optional<double> max,
-                   std::string help, bool minExclusive = false) {
-  return {std::move(path), FieldType::Number, def, min, max, minExclusive, {}, std::move(help), "all"};
+                   std::string help, std::string appliesTo = "all") {
+  return {std::move(path), FieldType::Number, def, min, max, false, {}, std::move(help), std::move(appliesTo)};
+}
+ConfigField positiveNumber(std::string path, double def, double max, std::string help) {
+  return {std::move(path), FieldType::Number, def, 0.0, max, true, {}, std::move(help), "all"};
 }
 ConfigField choice(std::string path, std::string def, std::vector<std::string> choices, std::string help) {
   return {std::move(path), FieldType::String, def, {}, {}, false, std::move(choices), std::move(help), "all"};
@@ -20,18 +23,58 @@ ConfigField choice(std::string path, std::string def, std::vector<std::string> c
 
 const ConfigSchema& ConfigSchema::experiment() {
   static const ConfigSchema schema({
-      choice("model.architecture", "gnn_moe", {"gnn_moe", "dense"},
+      choice("model.architecture", "gnn_moe", {"gnn_moe", "dense", "sparse_moe"},
              "gnn_moe: every expert is a transformer block, a GNN mixes their outputs; dense: one "
-             "block per layer (baseline)"),
+             "block per layer (baseline); sparse_moe: top-k routed SwiGLU experts"),
       integer("model.embed_dim", 256, 8, 16384, "hidden size D"),
       integer("model.num_layers", 4, 1, 256, "number of layers"),
       integer("model.num_heads", 8, 1, 256, "attention heads; must divide embed_dim"),
-      integer("model.num_experts", 4, 1, {}, "experts per layer (each a full transformer block)", "gnn_moe"),
+      integer("model.num_experts", 4, 1, {},
+              "experts per layer (gnn_moe: each a full transformer block; sparse_moe: SwiGLU FFNs)",
+              "gnn_moe, sparse_moe"),
       integer("model.gnn_layers", 2, 0, 16, "graph-convolution layers in each expert coupler", "gnn_moe"),
       number("model.dropout", 0.1, 0.0, 0.99, "dropout probability (embeddings, attention, FFN)"),
       integer("model.max_seq_length", 128, 2, 65536, "tokens per sample; size of the position table"),
       integer("model.vocab_size", 0, 0, 10000000,
               "0 = the tokenizer's vocabulary size; otherwise must be at least that size"),
+      integer("model.vocab_pad_multiple", 1, 1, 4096,
+              "pad the embedding/LM-head rows to a multiple of this (128 gives 50304 for GPT-2); padded "
+              "logits are excluded from the loss"),
+      integer("model.n_kv_heads", 0, 0, 256,
+              "key/value heads for grouped-query attention (0 = num_heads); must divide num_heads"),
+      choice("model.position", "learned", {"learned", "rope"},
+             "learned: position embedding table; rope: rotary embeddings on q and k"),
+      number("model.rope_theta", 10000.0, 1.0, {}, "RoPE base frequency"),
+      {"model.qk_norm", FieldType::Boolean, false, {}, {}, false, {},
+       "RMSNorm (eps 1e-5, learnable scale) on each head's queries and keys", "all"},
+      choice("model.norm", "layernorm", {"layernorm", "rmsnorm"}, "normalisation in blocks and before the head"),
+      {"model.gated_attention", FieldType::Boolean, false, {}, {}, false, {},
+       "G1 gated attention: sigmoid(x W_g) from the block input, applied elementwise to the attention "
+       "output before the output projection", "all"},
+      {"model.bias", FieldType::Boolean, true, {}, {}, false, {},
+       "biases in attention and dense FFN projections (the seed has them); SwiGLU experts never do", "all"},
+      {"model.tie_embeddings", FieldType::Boolean, false, {}, {}, false, {},
+       "share the token-embedding matrix with the LM head (the head then has no bias)", "all"},
+      integer("model.expert_intermediate_dim", 0, 0, {}, "SwiGLU expert width (0 = 4 x embed_dim)", "sparse_moe"),
+      integer("model.top_k", 2, 1, {}, "experts per token", "sparse_moe"),
+      number("model.capacity_factor", 1.25, 0.0, {},
+             "training capacity per expert = ceil(k*T/E * factor); 0 = dropless", "sparse_moe"),
+      number("model.eval_capacity_factor", 2.0, 0.0, {}, "capacity factor in evaluation; 0 = dropless", "sparse_moe"),
+      choice("model.drop_policy", "position", {"position", "probability"},
+             "which over-capacity assignments are dropped: later tokens first, or lowest routing weight first"),
+      number("model.router_jitter", 0.0, 0.0, 1.0,
+             "training-only multiplicative noise on the router input, uniform in [1-eps, 1+eps]", "sparse_moe"),
+      number("model.aux_loss_coef", 0.01, 0.0, {},
+             "load-balancing loss weight. Loss = E * sum_i f_i * P_i averaged over MoE layers, f_i = share "
+             "of the k*T assignments, P_i = mean router probability: 1.0 when uniform for any k "
+             "(Hugging Face's f_i counts tokens, so its balanced value is k: theirs = k * ours)", "sparse_moe"),
+      number("model.z_loss_coef", 1e-3, 0.0, {}, "router z-loss weight: mean((logsumexp(logits))^2)", "sparse_moe"),
+      {"model.aux_free_balancing", FieldType::Boolean, false, {}, {}, false, {},
+       "DeepSeek-V3 auxiliary-loss-free balancing: a per-expert bias used only to select experts, "
+       "updated after each step by gamma * sign(mean load - load)", "sparse_moe"},
+      number("model.aux_free_gamma", 1e-3, 0.0, {}, "bias update speed for aux_free_balancing", "sparse_moe"),
+      integer("model.shared_experts", 0, 0, 64, "SwiGLU experts every token passes through (added densely)", "sparse_moe"),
+      integer("model.moe_every", 1, 1, 256, "MoE in every N-th layer (others use a dense SwiGLU FFN)", "sparse_moe"),
 
       choice("data.dataset", "wikitext-2", {"wikitext-2", "wikitext-103", "tinyshakespeare", "text"},
              "corpus; `text` reads data.path (.txt, or .jsonl with a \"text\" field)"),
@@ -49,7 +92,7 @@ const ConfigSchema& ConfigSchema::experiment() {
       integer("data.num_eval_samples", 0, 0, {}, "cap on validation/test samples (0 = all)"),
 
       integer("train.batch_size", 32, 1, 65536, "sequences per step"),
-      number("train.learning_rate", 5e-4, 0.0, 10.0, "peak AdamW learning rate", true),
+      positiveNumber("train.learning_rate", 5e-4, 10.0, "peak AdamW learning rate"),
       number("train.min_learning_rate", 1e-6, 0.0, 10.0, "cosine decay floor"),
       number("train.weight_decay", 0.01, 0.0, 10.0, "AdamW decoupled weight decay"),
       integer("train.epochs", 8, 1, 100000, "passes over the training samples"),

@@ -1,12 +1,12 @@
 #include "model/LanguageModel.h"
 
 #include "model/FastDropout.h"
+#include "model/StackedNorm.h"
 
 namespace moelab {
 
 TransformerLayerImpl::TransformerLayerImpl(const ModelConfig& cfg, bool coupled) {
-  blocks = register_module("blocks", ExpertBlockStack(coupled ? cfg.numExperts : 1, cfg.embedDim,
-                                                      cfg.numHeads, cfg.dropout));
+  blocks = register_module("blocks", ExpertBlockStack(coupled ? cfg.numExperts : 1, cfg));
   if (coupled) coupler = register_module("coupler", GnnCoupler(cfg.numExperts, cfg.embedDim, cfg.gnnLayers));
 }
 
@@ -17,13 +17,17 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& x) {
 }
 
 LanguageModelImpl::LanguageModelImpl(const ModelConfig& c) : cfg(c) {
-  const bool coupled = cfg.architecture == "gnn_moe";
-  tokenEmbedding = register_module("token_embedding", torch::nn::Embedding(cfg.vocabSize, cfg.embedDim));
-  positionEmbedding = register_module("position_embedding", torch::nn::Embedding(cfg.maxSeqLength, cfg.embedDim));
+  const int64_t D = cfg.embedDim, V = cfg.paddedVocab();
+  tokenEmbedding = register_module("token_embedding", torch::nn::Embedding(V, D));
+  if (!cfg.rope()) positionEmbedding = register_module("position_embedding", torch::nn::Embedding(cfg.maxSeqLength, D));
   layers = register_module("layers", torch::nn::ModuleList());
-  for (int64_t i = 0; i < cfg.numLayers; ++i) layers->push_back(TransformerLayer(cfg, coupled));
-  finalNorm = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.embedDim})));
-  head = register_module("head", torch::nn::Linear(cfg.embedDim, cfg.vocabSize));
+  for (int64_t i = 0; i < cfg.numLayers; ++i) {
+    if (cfg.architecture == "sparse_moe") layers->push_back(SparseTransformerLayer(cfg, (i + 1) % cfg.moeEvery == 0));
+    else layers->push_back(TransformerLayer(cfg, cfg.architecture == "gnn_moe"));
+  }
+  finalNormWeight = register_parameter("final_norm_weight", torch::ones({D}));
+  if (!cfg.rmsNorm()) finalNormBias = register_parameter("final_norm_bias", torch::zeros({D}));
+  if (!cfg.tieEmbeddings) head = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(D, V).bias(cfg.bias)));
 
   torch::NoGradGuard noGrad;
   for (auto& m : modules(/*include_self=*/false)) {
@@ -36,12 +40,47 @@ LanguageModelImpl::LanguageModelImpl(const ModelConfig& c) : cfg(c) {
   }
 }
 
+torch::Tensor LanguageModelImpl::headWeight() const { return head ? head->weight : tokenEmbedding->weight; }
+
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens) {
   const int64_t T = tokens.size(1);
-  auto pos = torch::arange(T, tokens.options());
-  auto x = fastDropout(tokenEmbedding(tokens) + positionEmbedding(pos).unsqueeze(0), cfg.dropout, is_training());
-  for (const auto& layer : *layers) x = layer->as<TransformerLayer>()->forward(x);
-  return head(finalNorm(x));
+  auto x = tokenEmbedding(tokens);
+  if (positionEmbedding) x = x + positionEmbedding(torch::arange(T, tokens.options())).unsqueeze(0);
+  x = fastDropout(x, cfg.dropout, is_training());
+  for (const auto& layer : *layers) {
+    if (auto* sparse = layer->as<SparseTransformerLayer>()) x = sparse->forward(x);
+    else x = layer->as<TransformerLayer>()->forward(x);
+  }
+  x = cfg.rmsNorm() ? rmsNorm(x, finalNormWeight)
+                    : torch::layer_norm(x, {cfg.embedDim}, finalNormWeight, finalNormBias, 1e-5);
+  auto logits = head ? head(x) : torch::matmul(x, tokenEmbedding->weight.t());
+  return cfg.paddedVocab() == cfg.vocabSize ? logits : logits.narrow(-1, 0, cfg.vocabSize);
+}
+
+torch::Tensor LanguageModelImpl::auxiliaryLoss() const {
+  torch::Tensor aux, z;
+  int64_t n = 0;
+  for (const auto& layer : *layers) {
+    auto* sparse = layer->as<SparseTransformerLayer>();
+    if (!sparse || !sparse->moe || !sparse->moe->lastAuxLoss.defined()) continue;
+    aux = aux.defined() ? aux + sparse->moe->lastAuxLoss : sparse->moe->lastAuxLoss;
+    z = z.defined() ? z + sparse->moe->lastZLoss : sparse->moe->lastZLoss;
+    ++n;
+  }
+  if (n == 0) return {};
+  return (cfg.auxLossCoef * aux + cfg.zLossCoef * z) / double(n);  // both averaged over MoE layers
+}
+
+std::vector<RoutingStats> LanguageModelImpl::routingStats() const {
+  std::vector<RoutingStats> out;
+  for (const auto& layer : *layers)
+    if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe) out.push_back(sparse->moe->lastStats);
+  return out;
+}
+
+void LanguageModelImpl::afterOptimizerStep() {
+  for (const auto& layer : *layers)
+    if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe) sparse->moe->router->updateSelectionBias();
 }
 
 ParameterBreakdown LanguageModelImpl::parameterBreakdown() const {
@@ -50,7 +89,9 @@ ParameterBreakdown LanguageModelImpl::parameterBreakdown() const {
     int64_t n = p.value().numel();
     b.total += n;
     const std::string& key = p.key();
-    if (cfg.architecture == "gnn_moe" && key.find(".blocks.") != std::string::npos) b.experts += n;
+    bool expert = (cfg.architecture == "gnn_moe" && key.find(".blocks.") != std::string::npos) ||
+                  key.find(".moe.experts.") != std::string::npos || key.find(".moe.shared.") != std::string::npos;
+    if (expert) b.experts += n;
     else if (key.find(".coupler.") != std::string::npos) b.gnnCoupling += n;
     else b.other += n;
   }
@@ -61,21 +102,32 @@ std::vector<std::vector<torch::Tensor>> LanguageModelImpl::adjacencies() const {
   std::vector<std::vector<torch::Tensor>> out;
   for (const auto& layer : *layers) {
     auto* l = layer->as<TransformerLayer>();
-    if (l->coupler) out.push_back(l->coupler->adjacencies());
+    if (l && l->coupler) out.push_back(l->coupler->adjacencies());
   }
   return out;
 }
 
 double LanguageModelImpl::forwardFlopsPerToken(int64_t T) const {
-  const double D = double(cfg.embedDim), V = double(cfg.vocabSize);
+  const double D = double(cfg.embedDim), V = double(cfg.paddedVocab()), hd = double(cfg.headDim());
+  const double H = double(cfg.numHeads), Hkv = double(cfg.kvHeads());
+  // Attention projections (Q, K, V, optional gate, output) + scores and context at full length.
+  double attention = 2.0 * D * ((H + 2 * Hkv) * hd + (cfg.gatedAttention ? D : 0) + D) + 2.0 * 2.0 * T * D;
+  double total = 2.0 * D * V;
+  if (cfg.architecture == "sparse_moe") {
+    const double I = double(cfg.expertWidth()), k = double(cfg.topK), E = double(cfg.numExperts);
+    for (int64_t i = 0; i < cfg.numLayers; ++i) {
+      bool moe = (i + 1) % cfg.moeEvery == 0;
+      double ffn = moe ? (k + double(cfg.sharedExperts)) * 2.0 * 3.0 * D * I + 2.0 * D * E : k * 2.0 * 3.0 * D * I;
+      total += attention + ffn;
+    }
+    return total;
+  }
   const double E = cfg.architecture == "gnn_moe" ? double(cfg.numExperts) : 1.0;
-  // Per expert block: QKV 3D^2, out D^2, FFN 8D^2 weights (2 FLOPs each) + attention scores and
-  // context, 2*T*D each at full length (causal halves the useful part; counted in full as is usual).
-  double block = 2.0 * 12.0 * D * D + 2.0 * 2.0 * T * D;
+  double block = attention + 2.0 * 8.0 * D * D;
   double coupler = 0.0;
   if (cfg.architecture == "gnn_moe")
     coupler = cfg.gnnLayers * (E * 2.0 * 2.0 * D * D + 2.0 * E * E * D + 2.0 * 2.0 * E * D) + 2.0 * D * D;
-  return cfg.numLayers * (E * block + coupler) + 2.0 * D * V;
+  return total + cfg.numLayers * (E * block + coupler);
 }
 
 torch::Tensor languageModelLoss(const torch::Tensor& logits, const torch::Tensor& targets) {

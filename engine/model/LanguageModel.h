@@ -7,11 +7,13 @@
 #include "config/ExperimentConfig.h"
 #include "model/ExpertBlockStack.h"
 #include "model/ExpertGraphConv.h"
+#include "model/RoutingStats.h"
+#include "model/SparseTransformerLayer.h"
 
 namespace moelab {
 
-// One layer: E expert blocks on the same input, mixed by the GNN coupler (gnn_moe: x + coupler),
-// or a single block (dense).
+// One gnn_moe or dense layer: E expert blocks on the same input, mixed by the GNN coupler
+// (gnn_moe: x + coupler), or a single block (dense).
 struct TransformerLayerImpl : torch::nn::Module {
   TransformerLayerImpl(const ModelConfig& cfg, bool coupled);
   torch::Tensor forward(const torch::Tensor& x);  // [B, T, D] -> [B, T, D]
@@ -25,23 +27,31 @@ struct ParameterBreakdown {
   int64_t total = 0, experts = 0, gnnCoupling = 0, other = 0;
 };
 
-// Decoder-only LM: token + learned position embeddings, dropout, layers, final LayerNorm, untied
-// LM head with bias. Linear and embedding weights init N(0, 0.02).
+// Decoder-only LM: token (+ learned position, unless RoPE) embeddings, dropout, layers (gnn_moe,
+// dense or sparse_moe), final norm, LM head (untied with bias as in the seed, or tied to the
+// embedding). Rows are padded to vocab_pad_multiple; padded logits never reach the loss.
+// Linear and embedding weights init N(0, 0.02).
 struct LanguageModelImpl : torch::nn::Module {
   explicit LanguageModelImpl(const ModelConfig& cfg);
 
-  torch::Tensor forward(const torch::Tensor& tokens);  // [B, T] int64 -> logits [B, T, V]
+  torch::Tensor forward(const torch::Tensor& tokens);  // [B, T] int64 -> logits [B, T, V] (V unpadded)
+  // Weighted load-balancing + z-losses of the last forward (sparse_moe), else an undefined tensor.
+  torch::Tensor auxiliaryLoss() const;
+  std::vector<RoutingStats> routingStats() const;  // one per MoE layer, from the last forward
+  void afterOptimizerStep();                        // aux-loss-free bias updates
+  torch::Tensor headWeight() const;                 // [V_padded, D]; the embedding when tied
+
   ParameterBreakdown parameterBreakdown() const;
-  // sigmoid(adjacency) of every GNN layer, [layer][gnn_layer] -> [E, E]; empty for dense.
+  // sigmoid(adjacency) of every GNN layer, [layer][gnn_layer] -> [E, E]; empty unless gnn_moe.
   std::vector<std::vector<torch::Tensor>> adjacencies() const;
-  // Forward FLOPs per token (matmuls only; backward counted as 2x by callers).
+  // Forward matmul FLOPs per token at full sequence length (active experts only).
   double forwardFlopsPerToken(int64_t seqLen) const;
 
   ModelConfig cfg;
   torch::nn::Embedding tokenEmbedding{nullptr}, positionEmbedding{nullptr};
   torch::nn::ModuleList layers;
-  torch::nn::LayerNorm finalNorm{nullptr};
-  torch::nn::Linear head{nullptr};
+  torch::Tensor finalNormWeight, finalNormBias;
+  torch::nn::Linear head{nullptr};  // null when tied
 };
 TORCH_MODULE(LanguageModel);
 

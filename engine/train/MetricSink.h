@@ -12,6 +12,9 @@ namespace moelab {
 struct TrainProgress {
   int64_t step = 0, totalSteps = 0, epoch = 0;
   double loss = 0, learningRate = 0, tokensPerSecond = 0, elapsedSeconds = 0, etaSeconds = 0;
+  // sparse_moe only: means over MoE layers (max for MaxVio).
+  bool hasRouting = false;
+  double auxLoss = 0, droppedFraction = 0, maxViolation = 0;
 };
 
 struct EvalResult {

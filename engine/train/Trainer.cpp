@@ -15,6 +15,46 @@ double nowSeconds() {
 }
 }  // namespace
 
+void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double wallTime,
+                   std::vector<MetricPoint>& out, MetricSink* sink) {
+  if (layers.empty()) return;
+  struct Metric {
+    const char* name;
+    double (*of)(const RoutingStats&);
+  };
+  static const Metric metrics[] = {
+      {"cv", [](const RoutingStats& r) { return r.coefficientOfVariation(); }},
+      {"load_entropy", [](const RoutingStats& r) { return r.normalisedEntropy(); }},
+      {"gini", [](const RoutingStats& r) { return r.gini(); }},
+      {"max_vio", [](const RoutingStats& r) { return r.maxViolation(); }},
+      {"dead_experts", [](const RoutingStats& r) { return double(r.deadExperts()); }},
+      {"dropped_fraction", [](const RoutingStats& r) { return r.droppedFraction(); }},
+      {"router_entropy", [](const RoutingStats& r) { return r.routerEntropy; }},
+      {"top1_prob", [](const RoutingStats& r) { return r.top1Probability; }},
+      {"aux_loss", [](const RoutingStats& r) { return r.auxLoss; }},
+      {"z_loss", [](const RoutingStats& r) { return r.zLoss; }},
+  };
+  nlohmann::json counts = nlohmann::json::array();
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const std::string prefix = "moe/layer" + std::to_string(l) + "/";
+    for (const auto& m : metrics) out.push_back({prefix + m.name, step, m.of(layers[l]), wallTime});
+    auto f = layers[l].loadFractions();
+    for (size_t e = 0; e < f.size(); ++e) out.push_back({prefix + "load/" + std::to_string(e), step, f[e], wallTime});
+    out.push_back({prefix + "tokens", step, double(layers[l].assignments), wallTime});
+    counts.push_back(layers[l].tokensPerExpert);
+  }
+  for (const auto& m : metrics) {
+    double sum = 0, mx = -1e300;
+    for (const auto& r : layers) {
+      sum += m.of(r);
+      mx = std::max(mx, m.of(r));
+    }
+    out.push_back({std::string("moe/") + m.name + "_mean", step, sum / double(layers.size()), wallTime});
+    out.push_back({std::string("moe/") + m.name + "_max", step, mx, wallTime});
+  }
+  if (sink) sink->onArtifact("expert_counts", step, {{"layers", counts}});
+}
+
 std::string toString(RunOutcome o) {
   switch (o) {
     case RunOutcome::Finished: return "finished";
@@ -159,6 +199,8 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     optimizer_->zero_grad();
     auto loss = languageModelLoss(model_->forward(inputs), targets);
     const double lossValue = loss.item<double>();
+    auto aux = model_->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
+    if (aux.defined()) loss = loss + aux;
     if (!std::isfinite(lossValue)) {
       if (sink_) sink_->onMetrics({{"train/loss", step_ + 1, lossValue, nowSeconds()}});
       return RunOutcome::Diverged;  // `last` stays the last good checkpoint
@@ -167,6 +209,7 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     double gradNorm = t.gradClip > 0 ? torch::nn::utils::clip_grad_norm_(model_->parameters(), t.gradClip)
                                      : std::numeric_limits<double>::quiet_NaN();
     optimizer_->step();
+    model_->afterOptimizerStep();
     ++step_;
     ++batchInEpoch_;
     tokensSeen += targets.ne(-100).sum().item<int64_t>();
@@ -180,6 +223,14 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     p.learningRate = lr;
     p.elapsedSeconds = elapsed;
     p.tokensPerSecond = elapsed > 0 ? double(tokensSeen) / elapsed : 0;
+    if (auto routing = model_->routingStats(); !routing.empty()) {
+      for (const auto& r : routing) {
+        p.auxLoss += r.auxLoss / double(routing.size());
+        p.droppedFraction += r.droppedFraction() / double(routing.size());
+        p.maxViolation = std::max(p.maxViolation, r.maxViolation());
+      }
+      p.hasRouting = true;
+    }
     p.etaSeconds = step_ > firstStep ? elapsed / double(step_ - firstStep) * double(totalSteps_ - step_) : 0;
     if (sink_) {
       if (step_ % t.logEvery == 0 || step_ == totalSteps_) {
@@ -188,6 +239,7 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
                                    {"train/tokens_per_sec", step_, p.tokensPerSecond, now},
                                    {"train/epoch", step_, double(epoch_), now}};
         if (t.gradClip > 0) m.push_back({"train/grad_norm", step_, gradNorm, now});
+        recordRouting(model_->routingStats(), step_, now, m, sink_);
         sink_->onMetrics(m);
       }
       sink_->onProgress(p);

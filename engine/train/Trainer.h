@@ -13,6 +13,11 @@ namespace moelab {
 enum class RunOutcome { Finished, Interrupted, Diverged };
 std::string toString(RunOutcome o);
 
+// Per-layer routing metrics ("moe/layer{l}/cv", ...), their mean and max over layers, and the
+// per-expert counts as an "expert_counts" artifact.
+void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double wallTime,
+                   std::vector<MetricPoint>& out, MetricSink* sink);
+
 // The model config with vocab_size resolved from the tokenizer when the config says 0.
 ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVocab);
 

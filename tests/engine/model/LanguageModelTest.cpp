@@ -24,12 +24,14 @@ class LanguageModelTest : public QObject {
   void stackedExpertsMatchSeparateBlocks() {
     // Expert e of a stack must compute exactly what a one-expert stack with e's weights computes.
     torch::manual_seed(1);
-    ExpertBlockStack stack(3, 32, 4, 0.0), single(1, 32, 4, 0.0);
+    ModelConfig c{"gnn_moe", 32, 1, 4, 3, 1, 16, 100, 0.0};
+    ExpertBlockStack stack(3, c), single(1, c);
     auto x = torch::randn({2, 6, 32});
     auto all = stack->forward(x);
     torch::NoGradGuard g;
     auto params = stack->named_parameters();
     for (auto& p : single->named_parameters()) p.value().copy_(params[p.key()][1].unsqueeze(0));
+    QCOMPARE(single->named_parameters().size(), size_t(12));
     QVERIFY(torch::allclose(single->forward(x)[0], all[1], 1e-5, 1e-5));
   }
   void attentionIsCausal() {

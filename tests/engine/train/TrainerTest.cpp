@@ -102,7 +102,7 @@ class TrainerTest : public QObject {
       void onProgress(const TrainProgress& p) override {
         if (p.step == 3) {  // corrupt a weight after step 3: step 4's loss is NaN
           torch::NoGradGuard g;
-          trainer->model()->head->weight[0][0] = std::numeric_limits<float>::quiet_NaN();
+          trainer->model()->headWeight()[0][0] = std::numeric_limits<float>::quiet_NaN();
         }
       }
     } sink;

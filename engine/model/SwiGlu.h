@@ -1,0 +1,41 @@
+#pragma once
+#include <torch/torch.h>
+
+#include "model/RouterTopK.h"
+
+namespace moelab {
+
+// E SwiGLU FFNs without biases, w2(silu(w1 x) * w3 x), weights stacked [E, D, I] / [E, I, D].
+struct SwiGluExpertsImpl : torch::nn::Module {
+  SwiGluExpertsImpl(int64_t numExperts, int64_t dim, int64_t width);
+  // x: [M, D] rows grouped by expert, counts[e] rows each -> [M, D]. One matmul chain per expert
+  // over its own rows: cost follows the rows (k*T), not E.
+  torch::Tensor forward(const torch::Tensor& x, const std::vector<int64_t>& counts);
+  torch::Tensor w1, w3, w2;
+};
+TORCH_MODULE(SwiGluExperts);
+
+// A dense SwiGLU FFN (one expert applied to every token).
+struct SwiGluFfnImpl : torch::nn::Module {
+  SwiGluFfnImpl(int64_t dim, int64_t width);
+  torch::Tensor forward(const torch::Tensor& x);  // [N, D]
+  torch::Tensor w1, w3, w2;
+};
+TORCH_MODULE(SwiGluFfn);
+
+// Router + grouped dispatch + routed experts (+ shared experts): the sparse MoE FFN.
+struct SparseMoeFfnImpl : torch::nn::Module {
+  explicit SparseMoeFfnImpl(const ModelConfig& cfg);
+  torch::Tensor forward(const torch::Tensor& x);  // [N, D] -> [N, D]; dropped assignments add nothing
+
+  double trainCapacity, evalCapacity;
+  RouterTopK router{nullptr};
+  SwiGluExperts experts{nullptr};
+  SwiGluFfn shared{nullptr};
+  // From the last forward pass.
+  torch::Tensor lastAuxLoss, lastZLoss;
+  RoutingStats lastStats;
+};
+TORCH_MODULE(SparseMoeFfn);
+
+}  // namespace moelab
