@@ -39,10 +39,11 @@ DispatchPlan RouterTopKImpl::route(const torch::Tensor& x, double capacityFactor
     torch::NoGradGuard g;
     // Assignments sorted by expert; within an expert by position (token order) or by weight.
     if (byProbability) {
-      auto byWeight = std::get<1>(torch::sort(w.detach().reshape({A}), /*stable=*/true, 0, /*descending=*/true));
-      order = byWeight.index_select(0, std::get<1>(torch::sort(experts.index_select(0, byWeight), true, 0)));
+      // Raw router probability, not the renormalised weight (which is 1 for every top-1 choice).
+      auto byWeight = std::get<1>(torch::sort(top.detach().reshape({A}), c10::optional<bool>(true), 0, /*descending=*/true));
+      order = byWeight.index_select(0, std::get<1>(torch::sort(experts.index_select(0, byWeight), c10::optional<bool>(true), 0)));
     } else {
-      order = std::get<1>(torch::sort(experts, /*stable=*/true, 0));
+      order = std::get<1>(torch::sort(experts, c10::optional<bool>(true), 0));
     }
     auto sortedExperts = experts.index_select(0, order);
     auto start = routed.cumsum(0) - routed;

@@ -1,0 +1,109 @@
+#include <QtTest/QtTest>
+
+#include <cmath>
+
+#include "TestSuite.h"
+#include "model/LanguageModel.h"
+#include "model/Rope.h"
+#include "model/StackedAttention.h"
+
+using namespace moelab;
+
+namespace {
+ModelConfig attentionConfig(int64_t heads, int64_t kvHeads) {
+  ModelConfig c{"dense", 16, 1, heads, 1, 0, 8, 40, 0.0};
+  c.numKvHeads = kvHeads;
+  return c;
+}
+
+// Textbook causal multi-head attention from the module's fused weights; KV head of query head h is
+// h / (H / Hkv).
+torch::Tensor referenceAttention(StackedAttention& a, const torch::Tensor& x /*[T, D]*/) {
+  const int64_t T = x.size(0), D = a->dim, H = a->heads, Hkv = a->kvHeads, hd = a->headDim;
+  auto proj = torch::matmul(x, a->qkvWeight[0]) + a->qkvBias[0];
+  std::vector<torch::Tensor> heads;
+  for (int64_t h = 0; h < H; ++h) {
+    int64_t kv = h / (H / Hkv);
+    auto q = proj.narrow(1, h * hd, hd);
+    auto k = proj.narrow(1, H * hd + kv * hd, hd);
+    auto v = proj.narrow(1, (H + Hkv) * hd + kv * hd, hd);
+    auto s = torch::matmul(q, k.t()) / std::sqrt(double(hd));
+    s = s.masked_fill(torch::ones({T, T}, torch::kBool).triu(1), -INFINITY);
+    heads.push_back(torch::matmul(torch::softmax(s, -1), v));
+  }
+  return torch::matmul(torch::cat(heads, 1), a->outWeight[0]) + a->outBias[0];
+  (void)D;
+}
+}  // namespace
+
+class AttentionTest : public QObject {
+  Q_OBJECT
+ private slots:
+  void gqaWithAllKvHeadsIsPlainMultiHeadAttention() {
+    torch::manual_seed(5);
+    StackedAttention a(1, attentionConfig(4, 4));
+    torch::NoGradGuard g;
+    a->qkvBias.normal_(0, 0.1);
+    auto x = torch::randn({6, 16});
+    auto got = a->forward(x.unsqueeze(0), 1, 6)[0];
+    QVERIFY(torch::allclose(got, referenceAttention(a, x), 1e-5, 1e-5));
+  }
+  void groupedQueryAttentionSharesKvHeads() {
+    torch::manual_seed(6);
+    StackedAttention a(1, attentionConfig(4, 2));
+    QCOMPARE(a->qkvWeight.size(2), int64_t((4 + 2 * 2) * 4));
+    torch::NoGradGuard g;
+    auto x = torch::randn({5, 16});
+    QVERIFY(torch::allclose(a->forward(x.unsqueeze(0), 1, 5)[0], referenceAttention(a, x), 1e-5, 1e-5));
+  }
+  void ropeScoresDependOnlyOnRelativePosition() {
+    const int64_t T = 12, hd = 8;
+    auto table = RopeTable::build(T, hd, 10000.0);
+    auto q = torch::randn({hd}).expand({1, 1, T, hd}), k = torch::randn({hd}).expand({1, 1, T, hd});
+    auto scores = torch::matmul(applyRope(q, table), applyRope(k, table).transpose(-2, -1))[0][0];  // [T, T]
+    for (int64_t m = 0; m + 1 < T; ++m)
+      for (int64_t n = 0; n + 1 < T; ++n)
+        QVERIFY(std::abs(scores[m][n].item<double>() - scores[m + 1][n + 1].item<double>()) < 1e-4);
+    // ... and do depend on it.
+    QVERIFY(std::abs(scores[3][0].item<double>() - scores[3][2].item<double>()) > 1e-4);
+  }
+  void gatedAttentionGateComesFromTheBlockInput() {
+    auto cfg = attentionConfig(4, 4);
+    cfg.gatedAttention = true;
+    StackedAttention a(1, cfg);
+    QCOMPARE(a->qkvWeight.size(2), int64_t(3 * 16 + 16));
+    torch::NoGradGuard g;
+    a->qkvWeight.narrow(2, 48, 16).fill_(0);
+    a->qkvBias.narrow(1, 48, 16).fill_(-1e4);  // sigmoid(-1e4) = 0: the gate closes the attention output
+    auto y = a->forward(torch::randn({1, 4, 16}), 1, 4);
+    QVERIFY(torch::allclose(y, a->outBias.unsqueeze(1).expand_as(y)));
+  }
+  void tiedEmbeddingAndHeadShareStorageAndPaddedLogitsAreExcluded() {
+    ModelConfig c{"sparse_moe", 16, 1, 2, 2, 0, 8, 50, 0.0};
+    c.tieEmbeddings = true;
+    c.vocabPadMultiple = 128;
+    c.expertIntermediateDim = 8;
+    c.topK = 1;
+    LanguageModel m(c);
+    QCOMPARE(m->headWeight().data_ptr(), m->tokenEmbedding->weight.data_ptr());
+    QCOMPARE(m->tokenEmbedding->weight.size(0), int64_t(128));
+    for (const auto& p : m->named_parameters()) QVERIFY(p.key().rfind("head", 0) != 0);
+    auto logits = m->forward(torch::randint(50, {2, 8}));
+    QCOMPARE(logits.size(-1), int64_t(50));
+  }
+  void qkNormNormalisesEachHead() {
+    auto cfg = attentionConfig(2, 2);
+    cfg.qkNorm = true;
+    StackedAttention a(1, cfg);
+    QCOMPARE(a->qNormWeight.sizes().vec(), (std::vector<int64_t>{1, 8}));
+    // Scaling the input leaves QK-normed attention weights unchanged (no biases, no value scaling check).
+    torch::NoGradGuard g;
+    a->qkvBias.zero_();
+    a->outBias.zero_();
+    auto x = torch::randn({1, 5, 16});
+    auto y1 = a->forward(x, 1, 5), y2 = a->forward(x * 10.0, 1, 5);
+    QVERIFY2(torch::allclose(y2, y1 * 10.0, 1e-3, 1e-4), std::to_string((y2 - y1 * 10).abs().max().item<double>()).c_str());
+  }
+};
+MOELAB_TEST_SUITE(AttentionTest)
+#include "AttentionTest.moc"
