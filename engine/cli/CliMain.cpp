@@ -25,6 +25,8 @@ Usage:
   moelab-cli data fetch NAME... [--data-dir D] [--mirror URL]   (wikitext-2 gpt2-bpe tinyshakespeare lambada)
   moelab-cli data list [--data-dir D]
   moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--json]
+  moelab-cli simulate SCENARIO.json [--set path=value]... [--json] [--csv OUT] [--bench]
+                                                                 (expert-parallel all-to-all simulator)
   moelab-cli config-help                                         (every config key)
 
 Data is looked up in --data-dir, then $MOELAB_DATA_DIR, then ~/.local/share/moelab/data.
@@ -42,7 +44,8 @@ int runCli(int argc, char** argv) {
   const std::map<std::string, int (*)(const Words&)> commands = {
       {"train", trainCommand},     {"eval", evalCommand},         {"params", paramsCommand},
       {"bench", benchCommand},     {"runs", runsCommand},         {"metrics", metricsCommand},
-      {"export-weights", exportWeightsCommand}, {"tokenize", tokenizeCommand}, {"data", dataCommand}};
+      {"export-weights", exportWeightsCommand}, {"tokenize", tokenizeCommand}, {"data", dataCommand},
+      {"simulate", simulateCommand}};
   const std::string cmd = words[0];
   Words rest(words.begin() + 1, words.end());
   try {

@@ -16,6 +16,7 @@ int metricsCommand(const Words& args);
 int exportWeightsCommand(const Words& args);
 int tokenizeCommand(const Words& args);
 int dataCommand(const Words& args);
+int simulateCommand(const Words& args);
 
 int runCli(int argc, char** argv);
 

@@ -42,7 +42,7 @@ size_t editDistance(const std::string& a, const std::string& b) {
 
 std::string ConfigField::expectation() const {
   std::string base = type == FieldType::Integer ? "integer" : type == FieldType::Number ? "number"
-                     : type == FieldType::Boolean ? "boolean" : "string";
+                     : type == FieldType::Boolean ? "boolean" : type == FieldType::Array ? "array" : "string";
   if (!choices.empty()) {
     std::string s = "one of ";
     for (size_t i = 0; i < choices.size(); ++i) s += (i ? "|" : "") + choices[i];
@@ -86,6 +86,9 @@ void ConfigSchema::checkValue(const ConfigField& f, const nlohmann::json& v) con
       break;
     case FieldType::Boolean:
       if (!v.is_boolean()) fail();
+      break;
+    case FieldType::Array:
+      if (!v.is_array()) fail();
       break;
     case FieldType::String:
       if (!v.is_string()) fail();
@@ -165,7 +168,12 @@ void ConfigSchema::applyOverride(nlohmann::json& doc, const std::string& assignm
       case FieldType::String:
         value = text;
         break;
+      case FieldType::Array:
+        value = nlohmann::json::parse(text);
+        break;
     }
+  } catch (const nlohmann::json::exception&) {
+    bad();
   } catch (const std::logic_error&) {  // stoll/stod: invalid_argument, out_of_range
     bad();
   }

@@ -7,7 +7,7 @@
 
 namespace moelab {
 
-enum class FieldType { Integer, Number, Boolean, String };
+enum class FieldType { Integer, Number, Boolean, String, Array };
 
 // One hyperparameter: the single source of truth for JSON parsing, `--set`, CLI help and the GUI form.
 struct ConfigField {

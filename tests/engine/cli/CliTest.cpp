@@ -44,6 +44,21 @@ class CliTest : public QObject {
     QCOMPARE(r.code, 2);
     QVERIFY(r.err.contains("moelab-cli data fetch wikitext-103"));
   }
+  void simulateWritesJsonAndCsvAndRejectsBadScenarios() {
+    auto sc = writeConfig("sc.json", R"({"cluster": {"preset": "dgx-h100", "nodes": 2},
+      "model": {"num_experts": 32}, "traffic": {"kind": "zipf"}, "sim": {"steps": 10}})");
+    auto r = cli({"simulate", sc, "--json", "--csv", "cmp.csv", "--set", "traffic.zipf_s=1.5"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    auto j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(j["step_ms"].toObject()["samples"].toArray().size(), 10);
+    QCOMPARE(j["scenario"].toObject()["traffic"].toObject()["zipf_s"].toDouble(), 1.5);
+    QFile csv(dir_.path() + "/cmp.csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QVERIFY(csv.readLine().startsWith("scenario,mean_ms,p50_ms,p95_ms,p99_ms"));
+    auto bad = cli({"simulate", sc, "--set", "model.top_k=0"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY(bad.err.contains("model.top_k: expected integer in [1, 64], got 0"));
+  }
   void tokenizeMatchesGpt2() {
     auto r = cli({"tokenize", "--tokenizer", "gpt2"}, "Hello world");
     QCOMPARE(r.code, 0);

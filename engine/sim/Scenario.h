@@ -1,0 +1,41 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/ConfigSchema.h"
+#include "sim/ClusterSpec.h"
+#include "sim/TrafficModel.h"
+
+namespace moelab::sim {
+
+// An expert-parallel all-to-all study: cluster, MoE shape, placement, traffic, and what to compare.
+struct Scenario {
+  ClusterSpec cluster;
+  int experts = 64, topK = 2, layers = 1;
+  int64_t hidden = 4096, tokensPerGpu = 4096;
+  double dispatchBytes = 2, combineBytes = 2, backwardBytes = 2;
+  bool backward = true;
+  std::string placement = "contiguous";
+  std::vector<int> placementMap;
+  int replicateHot = 0;
+  TrafficSpec traffic;
+  int steps = 100;
+  uint64_t seed = 1;
+  std::vector<std::string> compareStrategies, comparePlacements;
+  bool compareUniform = true;
+  nlohmann::json json;  // validated document with defaults
+
+  static const ConfigSchema& schema();
+  // Throws ConfigError / UserError naming the JSON path.
+  static Scenario fromJson(const nlohmann::json& doc);
+  static Scenario load(const std::string& path, const std::vector<std::string>& overrides = {});
+};
+
+// Everything a chart needs, so the desktop app never recomputes.
+nlohmann::json runScenario(const Scenario& s);
+// Just the step-time samples of one variant (for benchmarks and tests).
+std::vector<double> simulateStepTimes(const Scenario& s);
+
+}  // namespace moelab::sim
