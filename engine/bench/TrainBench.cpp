@@ -57,18 +57,26 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   const int64_t V = model->cfg.vocabSize, B = t.batchSize, T = r.seqLength;
   auto tokens = torch::randint(V, {B, T + 1}, torch::kLong);
   auto inputs = tokens.slice(1, 0, T).contiguous(), targets = tokens.slice(1, 1, T + 1).contiguous();
+  std::vector<double> fwdBwd, update;
   for (int i = 0; i < warmupSteps + steps; ++i) {
     auto s = std::chrono::steady_clock::now();
     opt.zero_grad();
     auto loss = languageModelLoss(model->forward(inputs), targets);
     if (auto aux = model->auxiliaryLoss(); aux.defined()) loss = loss + aux;
     loss.backward();
+    const double backwardDone = seconds(s);
     if (t.gradClip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), t.gradClip);
     opt.step();
     model->afterOptimizerStep();
-    if (i >= warmupSteps) r.stepSeconds.push_back(seconds(s));
+    if (i >= warmupSteps) {
+      r.stepSeconds.push_back(seconds(s));
+      fwdBwd.push_back(backwardDone);
+      update.push_back(r.stepSeconds.back() - backwardDone);
+    }
   }
   r.medianStepSeconds = median(r.stepSeconds);
+  r.medianForwardBackwardSeconds = median(fwdBwd);
+  r.medianOptimizerSeconds = median(update);
   r.tokensPerSecond = double(B * T) / r.medianStepSeconds;
   r.flopsPerToken = 3.0 * model->forwardFlopsPerToken(T);
   r.achievedGflops = r.flopsPerToken * r.tokensPerSecond / 1e9;

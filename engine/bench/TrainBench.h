@@ -11,6 +11,9 @@ struct BenchResult {
   int64_t steps = 0, batchSize = 0, seqLength = 0, threads = 0, parameters = 0;
   std::vector<double> stepSeconds;
   double medianStepSeconds = 0, tokensPerSecond = 0;
+  // The step split in two: forward + backward (grows with routed tokens) and clip + optimizer
+  // update (grows with the total parameter count, so with E for a sparse MoE).
+  double medianForwardBackwardSeconds = 0, medianOptimizerSeconds = 0;
   double flopsPerToken = 0;     // forward + backward (3x forward matmul FLOPs)
   double achievedGflops = 0;    // flopsPerToken * tokensPerSecond
   std::map<std::string, double> matmulGflops;  // reference GEMM rates measured in the same run

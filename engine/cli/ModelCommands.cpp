@@ -98,6 +98,8 @@ int benchCommand(const Words& words) {
                         {"parameters", r.parameters}, {"batch_size", r.batchSize}, {"seq_length", r.seqLength},
                         {"threads", r.threads}, {"steps", r.steps}, {"step_seconds", r.stepSeconds},
                         {"median_step_seconds", r.medianStepSeconds}, {"tokens_per_second", r.tokensPerSecond},
+                        {"median_forward_backward_seconds", r.medianForwardBackwardSeconds},
+                        {"median_optimizer_seconds", r.medianOptimizerSeconds},
                         {"flops_per_token", r.flopsPerToken}, {"achieved_gflops", r.achievedGflops},
                         {"matmul_gflops", r.matmulGflops}, {"peak_matmul_gflops", r.peakMatmulGflops},
                         {"mfu", r.mfu}, {"peak_rss_mb", r.peakRssMb}};
@@ -107,7 +109,9 @@ int benchCommand(const Words& words) {
   }
   std::printf("%s: %.2fM parameters, batch %ldx%ld, %ld threads, %ld timed steps\n", cfg.model.architecture.c_str(),
               double(r.parameters) / 1e6, long(r.batchSize), long(r.seqLength), long(r.threads), long(r.steps));
-  std::printf("  step time (median)   %.3f s\n  tokens/s             %.0f\n", r.medianStepSeconds, r.tokensPerSecond);
+  std::printf("  step time (median)   %.3f s  (forward+backward %.3f s, clip+optimizer %.3f s)\n", r.medianStepSeconds,
+              r.medianForwardBackwardSeconds, r.medianOptimizerSeconds);
+  std::printf("  tokens/s             %.0f\n", r.tokensPerSecond);
   std::printf("  model FLOPs/token    %.1f MFLOP (fwd+bwd)\n  achieved             %.1f GFLOP/s\n",
               r.flopsPerToken / 1e6, r.achievedGflops);
   for (auto& [k, v] : r.matmulGflops) std::printf("  matmul %-14s %.1f GFLOP/s\n", k.c_str(), v);
