@@ -15,7 +15,9 @@ inline std::map<std::string, Factory>& registry() {
 struct Registrar {
   Registrar(const char* name, Factory f) { registry()[name] = std::move(f); }
 };
-inline QString dataDir() { return QStringLiteral(MOELAB_TEST_DATA_DIR); }
+inline QString dataDir() {
+  return QStringLiteral(MOELAB_TEST_DATA_DIR);
+}
 }  // namespace moelab::test
 
 #define MOELAB_TEST_SUITE(Class) \

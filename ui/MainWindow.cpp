@@ -24,12 +24,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   statusBar()->addWidget(status_);
   auto* file = menuBar()->addMenu("&File");
   file->addAction("&Open experiment database…", this, [this] {
-    QString path = QFileDialog::getOpenFileName(this, "Open experiment database", {}, "MoE Lab database (*.db)");
+    QString path =
+        QFileDialog::getOpenFileName(this, "Open experiment database", {}, "MoE Lab database (*.db)");
     if (!path.isEmpty()) openDatabase(path);
   });
   file->addAction("&Quit", this, &QWidget::close);
-  if (QFileInfo::exists("moelab.db")) openDatabase("moelab.db");
-  else status_->setText("No experiment database open. Train with `moelab-cli train`, then File → Open.");
+  if (QFileInfo::exists("moelab.db"))
+    openDatabase("moelab.db");
+  else
+    status_->setText("No experiment database open. Train with `moelab-cli train`, then File → Open.");
 }
 
 void MainWindow::openDatabase(const QString& path) {
@@ -44,8 +47,11 @@ void MainWindow::openDatabase(const QString& path) {
         auto it = latest.find(key);
         return it == latest.end() ? QString("-") : QString::number(it->second.value, 'f', 4);
       };
-      QStringList cells{QString::number(run.id), QString::fromStdString(run.experiment),
-                        QString::fromStdString(run.status), QString::number(run.step), metric("train/loss"),
+      QStringList cells{QString::number(run.id),
+                        QString::fromStdString(run.experiment),
+                        QString::fromStdString(run.status),
+                        QString::number(run.step),
+                        metric("train/loss"),
                         metric("val/loss")};
       for (int c = 0; c < cells.size(); ++c) runs_->setItem(r, c, new QTableWidgetItem(cells[c]));
     }

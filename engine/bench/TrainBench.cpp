@@ -72,10 +72,13 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   const double needed = 12.0 * double(r.parameters), available = availableMemoryBytes();
   if (available > 0 && needed > available)
     throw UserError("bench: " + std::to_string(r.parameters / 1000000) + "M parameters need about " +
-                    std::to_string(int(needed / 1e9 + 0.5)) + " GB more for gradients and AdamW state, but only " +
-                    std::to_string(int(available / 1e9)) + " GB are available; try fewer layers (--set "
+                    std::to_string(int(needed / 1e9 + 0.5)) +
+                    " GB more for gradients and AdamW state, but only " +
+                    std::to_string(int(available / 1e9)) +
+                    " GB are available; try fewer layers (--set "
                     "model.num_layers=2) or fewer experts");
-  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));
+  torch::optim::AdamW opt(model->parameters(),
+                          torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));
   const int64_t V = model->cfg.vocabSize, B = t.batchSize, T = r.seqLength;
   auto tokens = torch::randint(V, {B, T + 1}, torch::kLong);
   auto inputs = tokens.slice(1, 0, T).contiguous(), targets = tokens.slice(1, 1, T + 1).contiguous();

@@ -14,11 +14,11 @@ struct BenchResult {
   // The step split in two: forward + backward (grows with routed tokens) and clip + optimizer
   // update (grows with the total parameter count, so with E for a sparse MoE).
   double medianForwardBackwardSeconds = 0, medianOptimizerSeconds = 0;
-  double flopsPerToken = 0;     // forward + backward (3x forward matmul FLOPs)
-  double achievedGflops = 0;    // flopsPerToken * tokensPerSecond
+  double flopsPerToken = 0;                    // forward + backward (3x forward matmul FLOPs)
+  double achievedGflops = 0;                   // flopsPerToken * tokensPerSecond
   std::map<std::string, double> matmulGflops;  // reference GEMM rates measured in the same run
-  double peakMatmulGflops = 0;  // the best of those
-  double mfu = 0;               // achieved / peak
+  double peakMatmulGflops = 0;                 // the best of those
+  double mfu = 0;                              // achieved / peak
   double peakRssMb = 0;
 };
 

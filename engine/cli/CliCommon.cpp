@@ -59,11 +59,15 @@ std::string formatDuration(double s) {
   if (!(s >= 0) || s > 1e7) return "--:--";
   int64_t t = int64_t(s + 0.5);
   char buf[32];
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", long(t / 3600), long(t / 60 % 60), long(t % 60));
-  else std::snprintf(buf, sizeof buf, "%02ld:%02ld", long(t / 60), long(t % 60));
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", long(t / 3600), long(t / 60 % 60), long(t % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%02ld:%02ld", long(t / 60), long(t % 60));
   return buf;
 }
 
-bool stdoutIsTerminal() { return isatty(STDOUT_FILENO); }
+bool stdoutIsTerminal() {
+  return isatty(STDOUT_FILENO);
+}
 
 }  // namespace moelab::cli

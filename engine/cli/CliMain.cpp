@@ -1,7 +1,7 @@
+#include <c10/util/Exception.h>
+
 #include <iostream>
 #include <map>
-
-#include <c10/util/Exception.h>
 
 #include "cli/Commands.h"
 #include "config/ConfigSchema.h"
@@ -41,11 +41,16 @@ int runCli(int argc, char** argv) {
     std::cout << kUsage;
     return words.empty() ? 2 : 0;
   }
-  const std::map<std::string, int (*)(const Words&)> commands = {
-      {"train", trainCommand},     {"eval", evalCommand},         {"params", paramsCommand},
-      {"bench", benchCommand},     {"runs", runsCommand},         {"metrics", metricsCommand},
-      {"export-weights", exportWeightsCommand}, {"tokenize", tokenizeCommand}, {"data", dataCommand},
-      {"simulate", simulateCommand}};
+  const std::map<std::string, int (*)(const Words&)> commands = {{"train", trainCommand},
+                                                                 {"eval", evalCommand},
+                                                                 {"params", paramsCommand},
+                                                                 {"bench", benchCommand},
+                                                                 {"runs", runsCommand},
+                                                                 {"metrics", metricsCommand},
+                                                                 {"export-weights", exportWeightsCommand},
+                                                                 {"tokenize", tokenizeCommand},
+                                                                 {"data", dataCommand},
+                                                                 {"simulate", simulateCommand}};
   const std::string cmd = words[0];
   Words rest(words.begin() + 1, words.end());
   try {

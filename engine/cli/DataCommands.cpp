@@ -23,8 +23,9 @@ void drawBar(const FetchProgress& p) {
   const int width = 30;
   double frac = p.total > 0 ? double(p.bytes) / double(p.total) : 0;
   int fill = int(frac * width);
-  std::fprintf(stderr, "\r  %-32s [%s%s] %5.1f%% %7.2f MB", p.relPath.c_str(), std::string(size_t(fill), '#').c_str(),
-               std::string(size_t(width - fill), ' ').c_str(), 100 * frac, double(p.bytes) / 1e6);
+  std::fprintf(stderr, "\r  %-32s [%s%s] %5.1f%% %7.2f MB", p.relPath.c_str(),
+               std::string(size_t(fill), '#').c_str(), std::string(size_t(width - fill), ' ').c_str(),
+               100 * frac, double(p.bytes) / 1e6);
   std::fflush(stderr);
 }
 
@@ -46,8 +47,10 @@ int dataCommand(const Words& words) {
     }
     return 0;
   }
-  if (a.positional[0] != "fetch") throw UserError("unknown data subcommand '" + a.positional[0] + "' (fetch, list)");
-  if (a.positional.size() < 2) throw UserError("data fetch needs at least one NAME (wikitext-2 gpt2-bpe tinyshakespeare lambada)");
+  if (a.positional[0] != "fetch")
+    throw UserError("unknown data subcommand '" + a.positional[0] + "' (fetch, list)");
+  if (a.positional.size() < 2)
+    throw UserError("data fetch needs at least one NAME (wikitext-2 gpt2-bpe tinyshakespeare lambada)");
   std::vector<const FetchDataset*> sets;
   for (size_t i = 1; i < a.positional.size(); ++i) sets.push_back(&findDataset(a.positional[i]));
   DataFetcher fetcher(locator.fetchRoot(), drawBar);
@@ -56,7 +59,8 @@ int dataCommand(const Words& words) {
   for (const auto* ds : sets) {
     for (const auto& o : fetcher.fetch(*ds)) {
       if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
-      std::fprintf(stderr, "  %-32s %s (%.2f MB)\n", o.relPath.c_str(), o.skipped ? "already present, SHA-256 ok" : "downloaded, SHA-256 ok",
+      std::fprintf(stderr, "  %-32s %s (%.2f MB)\n", o.relPath.c_str(),
+                   o.skipped ? "already present, SHA-256 ok" : "downloaded, SHA-256 ok",
                    double(o.bytes) / 1e6);
     }
   }
@@ -67,7 +71,9 @@ int tokenizeCommand(const Words& words) {
   auto a = CliArgs::parse(words, {}, {"tokenizer", "data-dir"});
   std::string name = a.get("tokenizer", "gpt2");
   if (name != "gpt2")
-    throw UserError("--tokenizer: only gpt2 can tokenize standalone (word/char vocabularies are built from a training split)");
+    throw UserError(
+        "--tokenizer: only gpt2 can tokenize standalone (word/char vocabularies are built from a training "
+        "split)");
   auto tok = LmDataset::gpt2(DataLocator(a.get("data-dir")));
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   std::cout << nlohmann::json(tok->encode(text)).dump() << "\n";

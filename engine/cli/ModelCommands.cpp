@@ -17,7 +17,8 @@ namespace moelab::cli {
 namespace {
 
 std::string checkpointFromArgs(const CliArgs& a) {
-  if (a.has("checkpoint") == a.has("run")) throw UserError("give exactly one of --run ID or --checkpoint FILE");
+  if (a.has("checkpoint") == a.has("run"))
+    throw UserError("give exactly one of --run ID or --checkpoint FILE");
   if (a.has("checkpoint")) return a.get("checkpoint");
   auto store = openStore(a, /*mustExist=*/true);
   return runCheckpoint(*store, parseRunId(a.get("run")), /*preferBest=*/true);
@@ -37,23 +38,28 @@ void setThreads(int64_t threads) {
 }  // namespace
 
 int evalCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {"json"}, {"run", "checkpoint", "db", "split", "data-dir", "threads", "batch-size"});
+  auto a = CliArgs::parse(words, {"json"},
+                          {"run", "checkpoint", "db", "split", "data-dir", "threads", "batch-size"});
   std::string split = a.get("split", "valid");
-  if (split != "valid" && split != "test") throw UserError("--split: expected valid or test, got \"" + split + "\"");
+  if (split != "valid" && split != "test")
+    throw UserError("--split: expected valid or test, got \"" + split + "\"");
   std::string path = checkpointFromArgs(a);
   setThreads(a.getInt("threads", 0));
   LoadedModel m = loadModel(path, a.get("data-dir"));
   DataLocator locator(a.get("data-dir"));
   TextCorpus corpus = TextCorpus::load(m.config.data, locator);
-  TokenSplit s = LmDataset::tokenize(split == "valid" ? corpus.valid : corpus.test, *m.tokenizer, m.config.data,
-                                     m.config.model.maxSeqLength, m.config.data.numEvalSamples,
+  TokenSplit s = LmDataset::tokenize(split == "valid" ? corpus.valid : corpus.test, *m.tokenizer,
+                                     m.config.data, m.config.model.maxSeqLength, m.config.data.numEvalSamples,
                                      m.config.train.ignoreTokenZero);
   EvalResult r = evaluate(m.model, s, a.getInt("batch-size", m.config.train.batchSize), 0);
-  nlohmann::json out = {{"checkpoint", path}, {"step", m.step}, {"split", split}, {"loss", r.loss},
-                        {"perplexity", r.perplexity}, {"tokens", r.tokens}, {"samples", s.size()}};
-  if (a.has("json")) std::cout << out.dump(2) << "\n";
-  else std::printf("%s split: loss %.4f  perplexity %.2f  tokens %ld  (checkpoint %s, step %ld)\n", split.c_str(),
-                   r.loss, r.perplexity, long(r.tokens), path.c_str(), long(m.step));
+  nlohmann::json out = {
+      {"checkpoint", path},         {"step", m.step},     {"split", split},     {"loss", r.loss},
+      {"perplexity", r.perplexity}, {"tokens", r.tokens}, {"samples", s.size()}};
+  if (a.has("json"))
+    std::cout << out.dump(2) << "\n";
+  else
+    std::printf("%s split: loss %.4f  perplexity %.2f  tokens %ld  (checkpoint %s, step %ld)\n",
+                split.c_str(), r.loss, r.perplexity, long(r.tokens), path.c_str(), long(m.step));
   return 0;
 }
 
@@ -63,18 +69,26 @@ int paramsCommand(const Words& words) {
   auto cfg = ExperimentConfig::load(a.positional[0], a.all("set"));
   LanguageModel model(resolveModelConfig(cfg, vocabForConfig(cfg, a.get("data-dir"))));
   auto b = model->parameterBreakdown();
-  nlohmann::json out = {{"architecture", cfg.model.architecture}, {"vocab_size", model->cfg.vocabSize},
-                        {"total", b.total}, {"experts", b.experts}, {"gnn_coupling", b.gnnCoupling}, {"other", b.other}};
+  nlohmann::json out = {{"architecture", cfg.model.architecture},
+                        {"vocab_size", model->cfg.vocabSize},
+                        {"total", b.total},
+                        {"experts", b.experts},
+                        {"gnn_coupling", b.gnnCoupling},
+                        {"other", b.other}};
   if (a.has("json")) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
   auto row = [&](const char* name, int64_t n) {
-    std::printf("  %-14s %14s  (%5.1f%%)\n", name, [&] {
-      std::string s = std::to_string(n);
-      for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(size_t(i), ",");
-      return s;
-    }().c_str(), 100.0 * double(n) / double(b.total));
+    std::printf(
+        "  %-14s %14s  (%5.1f%%)\n", name,
+        [&] {
+          std::string s = std::to_string(n);
+          for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(size_t(i), ",");
+          return s;
+        }()
+            .c_str(),
+        100.0 * double(n) / double(b.total));
   };
   std::printf("%s (vocab %ld)\n", cfg.model.architecture.c_str(), long(model->cfg.vocabSize));
   row("total", b.total);
@@ -94,23 +108,33 @@ int benchCommand(const Words& words) {
   int steps = int(a.getInt("steps", 5)), warmup = int(a.getInt("warmup", 1));
   if (steps < 1) throw UserError("--steps: expected an integer >= 1");
   BenchResult r = benchTraining(cfg, vocabForConfig(cfg, a.get("data-dir")), steps, warmup);
-  nlohmann::json out = {{"config", a.positional[0]}, {"architecture", cfg.model.architecture},
-                        {"parameters", r.parameters}, {"batch_size", r.batchSize}, {"seq_length", r.seqLength},
-                        {"threads", r.threads}, {"steps", r.steps}, {"step_seconds", r.stepSeconds},
-                        {"median_step_seconds", r.medianStepSeconds}, {"tokens_per_second", r.tokensPerSecond},
+  nlohmann::json out = {{"config", a.positional[0]},
+                        {"architecture", cfg.model.architecture},
+                        {"parameters", r.parameters},
+                        {"batch_size", r.batchSize},
+                        {"seq_length", r.seqLength},
+                        {"threads", r.threads},
+                        {"steps", r.steps},
+                        {"step_seconds", r.stepSeconds},
+                        {"median_step_seconds", r.medianStepSeconds},
+                        {"tokens_per_second", r.tokensPerSecond},
                         {"median_forward_backward_seconds", r.medianForwardBackwardSeconds},
                         {"median_optimizer_seconds", r.medianOptimizerSeconds},
-                        {"flops_per_token", r.flopsPerToken}, {"achieved_gflops", r.achievedGflops},
-                        {"matmul_gflops", r.matmulGflops}, {"peak_matmul_gflops", r.peakMatmulGflops},
-                        {"mfu", r.mfu}, {"peak_rss_mb", r.peakRssMb}};
+                        {"flops_per_token", r.flopsPerToken},
+                        {"achieved_gflops", r.achievedGflops},
+                        {"matmul_gflops", r.matmulGflops},
+                        {"peak_matmul_gflops", r.peakMatmulGflops},
+                        {"mfu", r.mfu},
+                        {"peak_rss_mb", r.peakRssMb}};
   if (a.has("json")) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::printf("%s: %.2fM parameters, batch %ldx%ld, %ld threads, %ld timed steps\n", cfg.model.architecture.c_str(),
-              double(r.parameters) / 1e6, long(r.batchSize), long(r.seqLength), long(r.threads), long(r.steps));
-  std::printf("  step time (median)   %.3f s  (forward+backward %.3f s, clip+optimizer %.3f s)\n", r.medianStepSeconds,
-              r.medianForwardBackwardSeconds, r.medianOptimizerSeconds);
+  std::printf("%s: %.2fM parameters, batch %ldx%ld, %ld threads, %ld timed steps\n",
+              cfg.model.architecture.c_str(), double(r.parameters) / 1e6, long(r.batchSize),
+              long(r.seqLength), long(r.threads), long(r.steps));
+  std::printf("  step time (median)   %.3f s  (forward+backward %.3f s, clip+optimizer %.3f s)\n",
+              r.medianStepSeconds, r.medianForwardBackwardSeconds, r.medianOptimizerSeconds);
   std::printf("  tokens/s             %.0f\n", r.tokensPerSecond);
   std::printf("  model FLOPs/token    %.1f MFLOP (fwd+bwd)\n  achieved             %.1f GFLOP/s\n",
               r.flopsPerToken / 1e6, r.achievedGflops);
@@ -127,8 +151,9 @@ int exportWeightsCommand(const Words& words) {
   LoadedModel m = loadModel(path, a.get("data-dir"));
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   for (const auto& p : m.model->named_parameters()) tensors.emplace_back(p.key(), p.value());
-  writeSafetensors(a.get("out"), tensors,
-                   {{"format", "pt"}, {"moelab_config", m.config.json.dump()}, {"step", std::to_string(m.step)}});
+  writeSafetensors(
+      a.get("out"), tensors,
+      {{"format", "pt"}, {"moelab_config", m.config.json.dump()}, {"step", std::to_string(m.step)}});
   std::fprintf(stderr, "wrote %zu tensors to %s\n", tensors.size(), a.get("out").c_str());
   return 0;
 }

@@ -32,24 +32,30 @@ int simulateCommand(const Words& words) {
     // whole result with every comparison row, as the GUI recomputes it after an edit.
     double variant = medianOf([&] { sim::simulateStepTimes(scenario); });
     double full = medianOf([&] { sim::runScenario(scenario); });
-    nlohmann::json out = {{"gpus", scenario.cluster.gpus()}, {"experts", scenario.experts}, {"steps", scenario.steps},
-                          {"layers", scenario.layers}, {"variant_median_seconds", variant},
-                          {"full_result_median_seconds", full}};
-    if (a.has("json")) std::cout << out.dump(2) << "\n";
-    else std::printf("%d GPUs, %d experts, %d steps x %d layers: configured variant %.1f ms, full result with "
-                     "comparisons %.1f ms (medians of 5)\n",
-                     scenario.cluster.gpus(), scenario.experts, scenario.steps, scenario.layers, variant * 1e3, full * 1e3);
+    nlohmann::json out = {{"gpus", scenario.cluster.gpus()},   {"experts", scenario.experts},
+                          {"steps", scenario.steps},           {"layers", scenario.layers},
+                          {"variant_median_seconds", variant}, {"full_result_median_seconds", full}};
+    if (a.has("json"))
+      std::cout << out.dump(2) << "\n";
+    else
+      std::printf(
+          "%d GPUs, %d experts, %d steps x %d layers: configured variant %.1f ms, full result with "
+          "comparisons %.1f ms (medians of 5)\n",
+          scenario.cluster.gpus(), scenario.experts, scenario.steps, scenario.layers, variant * 1e3,
+          full * 1e3);
     return 0;
   }
   auto result = sim::runScenario(scenario);
   if (a.has("csv")) {
     std::ofstream csv(a.get("csv"));
     if (!csv) throw UserError("cannot write " + a.get("csv"));
-    csv << "scenario,mean_ms,p50_ms,p95_ms,p99_ms,slowdown_vs_balanced,bytes_per_step,inter_node_bytes_per_step,bottleneck\n";
+    csv << "scenario,mean_ms,p50_ms,p95_ms,p99_ms,slowdown_vs_balanced,bytes_per_step,inter_node_bytes_per_"
+           "step,bottleneck\n";
     for (const auto& r : result["comparison"])
-      csv << '"' << r["name"].get<std::string>() << "\"," << r["mean_ms"] << ',' << r["p50_ms"] << ',' << r["p95_ms"] << ','
-          << r["p99_ms"] << ',' << r["slowdown_vs_balanced"] << ',' << r["bytes_per_step"] << ','
-          << r["inter_node_bytes_per_step"] << ',' << r["bottleneck"].get<std::string>() << '\n';
+      csv << '"' << r["name"].get<std::string>() << "\"," << r["mean_ms"] << ',' << r["p50_ms"] << ','
+          << r["p95_ms"] << ',' << r["p99_ms"] << ',' << r["slowdown_vs_balanced"] << ','
+          << r["bytes_per_step"] << ',' << r["inter_node_bytes_per_step"] << ','
+          << r["bottleneck"].get<std::string>() << '\n';
   }
   if (a.has("json")) {
     std::cout << result.dump() << "\n";
@@ -57,19 +63,22 @@ int simulateCommand(const Words& words) {
   }
   const auto& st = result["step_ms"];
   std::printf("%s: %d nodes x %d GPUs, %d experts (top-%d), %s traffic, %s placement, %d steps\n",
-              scenario.cluster.name.c_str(), scenario.cluster.nodes, scenario.cluster.gpusPerNode, scenario.experts,
-              scenario.topK, scenario.traffic.kind.c_str(), scenario.placement.c_str(), scenario.steps);
+              scenario.cluster.name.c_str(), scenario.cluster.nodes, scenario.cluster.gpusPerNode,
+              scenario.experts, scenario.topK, scenario.traffic.kind.c_str(), scenario.placement.c_str(),
+              scenario.steps);
   std::printf("all-to-all time per step: mean %.3f ms  P50 %.3f  P95 %.3f  P99 %.3f  (%.2fx balanced)\n",
-              st["mean"].get<double>(), st["p50"].get<double>(), st["p95"].get<double>(), st["p99"].get<double>(),
-              result["slowdown_vs_balanced"].get<double>());
+              st["mean"].get<double>(), st["p50"].get<double>(), st["p95"].get<double>(),
+              st["p99"].get<double>(), result["slowdown_vs_balanced"].get<double>());
   const auto& b = result["breakdown"];
   std::printf("first-layer dispatch %.3f ms = bandwidth %.3f + imbalance %.3f + latency %.3f ms\n\n",
-              b["dispatch_ms"].get<double>(), b["bandwidth_ms"].get<double>(), b["imbalance_ms"].get<double>(),
-              b["latency_ms"].get<double>());
-  std::printf("%-38s %10s %10s %9s %12s %10s\n", "scenario", "mean ms", "P99 ms", "slowdown", "GB/step", "bottleneck");
+              b["dispatch_ms"].get<double>(), b["bandwidth_ms"].get<double>(),
+              b["imbalance_ms"].get<double>(), b["latency_ms"].get<double>());
+  std::printf("%-38s %10s %10s %9s %12s %10s\n", "scenario", "mean ms", "P99 ms", "slowdown", "GB/step",
+              "bottleneck");
   for (const auto& r : result["comparison"])
-    std::printf("%-38s %10.3f %10.3f %8.2fx %12.3f %10s\n", r["name"].get<std::string>().c_str(), r["mean_ms"].get<double>(),
-                r["p99_ms"].get<double>(), r["slowdown_vs_balanced"].get<double>(), r["bytes_per_step"].get<double>() / 1e9,
+    std::printf("%-38s %10.3f %10.3f %8.2fx %12.3f %10s\n", r["name"].get<std::string>().c_str(),
+                r["mean_ms"].get<double>(), r["p99_ms"].get<double>(),
+                r["slowdown_vs_balanced"].get<double>(), r["bytes_per_step"].get<double>() / 1e9,
                 r["bottleneck"].get<std::string>().c_str());
   return 0;
 }

@@ -13,14 +13,24 @@
 namespace moelab::cli {
 namespace {
 
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(std::to_string(v)); }
+nlohmann::json number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(std::to_string(v));
+}
 
 nlohmann::json runJson(const ExperimentStore& store, const RunRecord& r, bool full) {
   nlohmann::json latest = nlohmann::json::object();
-  for (const auto& [k, m] : store.latestMetrics(r.id)) latest[k] = {{"step", m.step}, {"value", number(m.value)}};
-  nlohmann::json j = {{"id", r.id}, {"experiment", r.experiment}, {"name", r.name}, {"status", r.status},
-                      {"step", r.step}, {"created_at", r.createdAt}, {"started_at", r.startedAt},
-                      {"finished_at", r.finishedAt}, {"heartbeat_at", r.heartbeatAt}, {"error", r.error},
+  for (const auto& [k, m] : store.latestMetrics(r.id))
+    latest[k] = {{"step", m.step}, {"value", number(m.value)}};
+  nlohmann::json j = {{"id", r.id},
+                      {"experiment", r.experiment},
+                      {"name", r.name},
+                      {"status", r.status},
+                      {"step", r.step},
+                      {"created_at", r.createdAt},
+                      {"started_at", r.startedAt},
+                      {"finished_at", r.finishedAt},
+                      {"heartbeat_at", r.heartbeatAt},
+                      {"error", r.error},
                       {"latest_metrics", latest}};
   if (full) {
     j["config"] = r.config;
@@ -57,7 +67,8 @@ int runsCommand(const Words& words) {
       std::cout << out.dump(2) << "\n";
       return 0;
     }
-    std::printf("%-5s %-20s %-12s %8s %10s %10s  %s\n", "id", "experiment", "status", "step", "train", "val", "created");
+    std::printf("%-5s %-20s %-12s %8s %10s %10s  %s\n", "id", "experiment", "status", "step", "train", "val",
+                "created");
     for (const auto& r : runs)
       std::printf("%-5ld %-20s %-12s %8ld %10s %10s  %s\n", long(r.id), r.experiment.substr(0, 20).c_str(),
                   r.status.c_str(), long(r.step), latestValue(*store, r.id, "train/loss").c_str(),
@@ -78,9 +89,11 @@ int runsCommand(const Words& words) {
                 r->status.c_str(), long(r->step));
     if (!r->error.empty()) std::printf("  error: %s\n", r->error.c_str());
     std::printf("  created %s, started %s, finished %s\n  checkpoints: %s\n", r->createdAt.c_str(),
-                r->startedAt.c_str(), r->finishedAt.empty() ? "-" : r->finishedAt.c_str(), r->checkpointDir.c_str());
+                r->startedAt.c_str(), r->finishedAt.empty() ? "-" : r->finishedAt.c_str(),
+                r->checkpointDir.c_str());
     std::printf("  latest metrics:\n");
-    for (const auto& [k, m] : store->latestMetrics(id)) std::printf("    %-24s %-12g (step %ld)\n", k.c_str(), m.value, long(m.step));
+    for (const auto& [k, m] : store->latestMetrics(id))
+      std::printf("    %-24s %-12g (step %ld)\n", k.c_str(), m.value, long(m.step));
     std::printf("  config: %s\n  provenance: %s\n", r->config.dump().c_str(), r->provenance.dump().c_str());
     return 0;
   }
@@ -89,7 +102,8 @@ int runsCommand(const Words& words) {
 
 int metricsCommand(const Words& words) {
   auto a = CliArgs::parse(words, {}, {"db", "run", "csv", "key"});
-  if (a.positional.empty() || a.positional[0] != "export") throw UserError("usage: metrics export --run ID --csv OUT");
+  if (a.positional.empty() || a.positional[0] != "export")
+    throw UserError("usage: metrics export --run ID --csv OUT");
   if (!a.has("run") || !a.has("csv")) throw UserError("metrics export needs --run ID and --csv OUT");
   auto store = openStore(a, /*mustExist=*/true);
   int64_t id = parseRunId(a.get("run"));
@@ -97,7 +111,8 @@ int metricsCommand(const Words& words) {
   auto points = store->metrics(id, a.get("key"));
   std::ostringstream csv;
   csv << "run,key,step,value,wall_time\n" << std::setprecision(17);
-  for (const auto& m : points) csv << id << ',' << m.key << ',' << m.step << ',' << m.value << ',' << m.wallTime << '\n';
+  for (const auto& m : points)
+    csv << id << ',' << m.key << ',' << m.step << ',' << m.value << ',' << m.wallTime << '\n';
   const std::string out = a.get("csv");
   if (out == "-") {
     std::cout << csv.str();

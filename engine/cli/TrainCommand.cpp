@@ -24,7 +24,9 @@ namespace moelab::cli {
 namespace {
 
 std::atomic<bool> gStop{false};
-void onSignal(int) { gStop = true; }
+void onSignal(int) {
+  gStop = true;
+}
 
 // The live progress line: step/total, loss, tok/s, ETA (rewritten in place on a terminal).
 class ProgressPrinter : public MetricSink {
@@ -35,8 +37,8 @@ class ProgressPrinter : public MetricSink {
     last_ = now;
     char routing[96] = "";
     if (p.hasRouting)
-      std::snprintf(routing, sizeof routing, "  aux %.3f drop %.1f%% maxvio %.2f", p.auxLoss, 100 * p.droppedFraction,
-                    p.maxViolation);
+      std::snprintf(routing, sizeof routing, "  aux %.3f drop %.1f%% maxvio %.2f", p.auxLoss,
+                    100 * p.droppedFraction, p.maxViolation);
     std::fprintf(stderr, "%sstep %ld/%ld  epoch %ld  loss %.4f%s  lr %.2e  %.0f tok/s  elapsed %s  ETA %s%s",
                  tty_ ? "\r" : "", long(p.step), long(p.totalSteps), long(p.epoch + 1), p.loss, routing,
                  p.learningRate, p.tokensPerSecond, formatDuration(p.elapsedSeconds).c_str(),
@@ -46,8 +48,8 @@ class ProgressPrinter : public MetricSink {
   void onMetrics(const std::vector<MetricPoint>& points) override {
     for (const auto& m : points)
       if (m.key == "val/loss") {
-        std::fprintf(stderr, "%s[eval] step %ld  val loss %.4f  ppl %.2f\n", tty_ ? "\n" : "", long(m.step), m.value,
-                     std::exp(m.value));
+        std::fprintf(stderr, "%s[eval] step %ld  val loss %.4f  ppl %.2f\n", tty_ ? "\n" : "", long(m.step),
+                     m.value, std::exp(m.value));
       }
   }
 
@@ -60,8 +62,10 @@ nlohmann::json flatten(const nlohmann::json& j, const std::string& prefix = "") 
   nlohmann::json out = nlohmann::json::object();
   for (auto it = j.begin(); it != j.end(); ++it) {
     std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
-    if (it.value().is_object()) out.update(flatten(it.value(), key));
-    else out[key] = it.value();
+    if (it.value().is_object())
+      out.update(flatten(it.value(), key));
+    else
+      out[key] = it.value();
   }
   return out;
 }
@@ -69,9 +73,11 @@ nlohmann::json flatten(const nlohmann::json& j, const std::string& prefix = "") 
 }  // namespace
 
 int trainCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {}, {"db", "data-dir", "set", "max-steps", "threads", "resume", "checkpoint-dir", "name"});
+  auto a = CliArgs::parse(
+      words, {}, {"db", "data-dir", "set", "max-steps", "threads", "resume", "checkpoint-dir", "name"});
   if (a.positional.size() > 1) throw UserError("train takes one CONFIG file");
-  if (a.positional.empty() && !a.has("resume")) throw UserError("train needs a CONFIG file (or --resume RUN_ID)");
+  if (a.positional.empty() && !a.has("resume"))
+    throw UserError("train needs a CONFIG file (or --resume RUN_ID)");
   auto store = openStore(a);
 
   std::vector<std::string> overrides = a.all("set");
@@ -84,9 +90,12 @@ int trainCommand(const Words& words) {
   if (a.has("resume")) {
     runId = parseRunId(a.get("resume"));
     auto run = store->run(runId);
-    if (!run) throw UserError("--resume: no run with id " + std::to_string(runId) + " in " + a.get("db", "moelab.db"));
+    if (!run)
+      throw UserError("--resume: no run with id " + std::to_string(runId) + " in " +
+                      a.get("db", "moelab.db"));
     if (run->status == "finished") throw UserError("run " + std::to_string(runId) + " already finished");
-    if (run->status == "running") throw UserError("run " + std::to_string(runId) + " is still running in another process");
+    if (run->status == "running")
+      throw UserError("run " + std::to_string(runId) + " is still running in another process");
     checkpointPath = runCheckpoint(*store, runId, /*preferBest=*/false);
     nlohmann::json doc = run->config;
     for (const auto& o : overrides) ConfigSchema::experiment().applyOverride(doc, o);
@@ -94,15 +103,18 @@ int trainCommand(const Words& words) {
     if (!a.positional.empty()) {
       auto fromFile = ExperimentConfig::load(a.positional[0], overrides);
       if (fromFile.json != cfg.json)
-        throw UserError("--resume: " + a.positional[0] + " differs from the config run " + std::to_string(runId) +
+        throw UserError("--resume: " + a.positional[0] + " differs from the config run " +
+                        std::to_string(runId) +
                         " was trained with; omit CONFIG to resume with the recorded one");
     }
     checkpointDir = run->checkpointDir;
   } else {
     cfg = ExperimentConfig::load(a.positional[0], overrides);
   }
-  if (cfg.train.threads > 0) torch::set_num_threads(int(cfg.train.threads));
-  else torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+  if (cfg.train.threads > 0)
+    torch::set_num_threads(int(cfg.train.threads));
+  else
+    torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
 
   DataLocator locator(a.get("data-dir"));
   std::fprintf(stderr, "loading %s (%s tokenizer, %s samples)...\n", cfg.data.dataset.c_str(),
@@ -130,22 +142,27 @@ int trainCommand(const Words& words) {
     if (!checkpointPath.empty()) {
       resumeStep = trainer.resumeFrom(checkpointPath);
       store->deleteMetricsAfter(runId, resumeStep);  // what follows the checkpoint is re-run
-      std::fprintf(stderr, "resuming run %ld from step %ld (%s)\n", long(runId), long(resumeStep), checkpointPath.c_str());
+      std::fprintf(stderr, "resuming run %ld from step %ld (%s)\n", long(runId), long(resumeStep),
+                   checkpointPath.c_str());
     }
     store->setStatus(runId, "running");
     auto params = trainer.model()->parameterBreakdown();
-    std::fprintf(stderr, "run %ld: %s, %.2fM parameters, %ld train / %ld valid samples, %ld steps, %d threads\n",
-                 long(runId), cfg.model.architecture.c_str(), double(params.total) / 1e6, long(data.train.size()),
-                 long(data.valid.size()), long(trainer.totalSteps()), torch::get_num_threads());
+    std::fprintf(
+        stderr, "run %ld: %s, %.2fM parameters, %ld train / %ld valid samples, %ld steps, %d threads\n",
+        long(runId), cfg.model.architecture.c_str(), double(params.total) / 1e6, long(data.train.size()),
+        long(data.valid.size()), long(trainer.totalSteps()), torch::get_num_threads());
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     RunOutcome outcome = trainer.run(&gStop);
     recorder.flush();
-    std::string error = outcome == RunOutcome::Diverged ? "loss became NaN or infinite; kept the last good checkpoint"
-                        : outcome == RunOutcome::Interrupted ? "stopped by signal; resume with --resume " + std::to_string(runId)
-                                                             : "";
+    std::string error = outcome == RunOutcome::Diverged
+                            ? "loss became NaN or infinite; kept the last good checkpoint"
+                        : outcome == RunOutcome::Interrupted
+                            ? "stopped by signal; resume with --resume " + std::to_string(runId)
+                            : "";
     store->setStatus(runId, toString(outcome), error);
-    std::fprintf(stderr, "\nrun %ld %s%s%s\n", long(runId), toString(outcome).c_str(), error.empty() ? "" : ": ", error.c_str());
+    std::fprintf(stderr, "\nrun %ld %s%s%s\n", long(runId), toString(outcome).c_str(),
+                 error.empty() ? "" : ": ", error.c_str());
     std::cout << nlohmann::json{{"run_id", runId}, {"status", toString(outcome)}}.dump() << "\n";
     return outcome == RunOutcome::Finished ? 0 : outcome == RunOutcome::Interrupted ? 130 : 1;
   } catch (const std::exception& e) {

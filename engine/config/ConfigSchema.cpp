@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include "util/Errors.h"
@@ -16,8 +17,13 @@ std::string fmtNumber(double v) {
 }
 
 std::string describeFound(const nlohmann::json& v) {
-  std::string kind = v.is_string() ? "string" : v.is_boolean() ? "boolean" : v.is_number_integer() ? "integer"
-                     : v.is_number() ? "number" : v.is_object() ? "object" : v.is_array() ? "array" : "null";
+  std::string kind = v.is_string()           ? "string"
+                     : v.is_boolean()        ? "boolean"
+                     : v.is_number_integer() ? "integer"
+                     : v.is_number()         ? "number"
+                     : v.is_object()         ? "object"
+                     : v.is_array()          ? "array"
+                                             : "null";
   if (v.is_number_integer() || v.is_number_float()) return v.dump();
   if (v.is_object() || v.is_array()) return kind;
   return v.dump() + " (" + kind + ")";
@@ -41,14 +47,18 @@ size_t editDistance(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::string ConfigField::expectation() const {
-  std::string base = type == FieldType::Integer ? "integer" : type == FieldType::Number ? "number"
-                     : type == FieldType::Boolean ? "boolean" : type == FieldType::Array ? "array" : "string";
+  std::string base = type == FieldType::Integer   ? "integer"
+                     : type == FieldType::Number  ? "number"
+                     : type == FieldType::Boolean ? "boolean"
+                     : type == FieldType::Array   ? "array"
+                                                  : "string";
   if (!choices.empty()) {
     std::string s = "one of ";
     for (size_t i = 0; i < choices.size(); ++i) s += (i ? "|" : "") + choices[i];
     return s;
   }
-  if (min && max) return base + " in " + (minExclusive ? "(" : "[") + fmtNumber(*min) + ", " + fmtNumber(*max) + "]";
+  if (min && max)
+    return base + " in " + (minExclusive ? "(" : "[") + fmtNumber(*min) + ", " + fmtNumber(*max) + "]";
   if (min) return base + (minExclusive ? " > " : " >= ") + fmtNumber(*min);
   if (max) return base + " <= " + fmtNumber(*max);
   return base;
@@ -76,7 +86,9 @@ nlohmann::json ConfigSchema::defaults() const {
 }
 
 void ConfigSchema::checkValue(const ConfigField& f, const nlohmann::json& v) const {
-  auto fail = [&] { throw ConfigError(f.path + ": expected " + f.expectation() + ", got " + describeFound(v)); };
+  auto fail = [&] {
+    throw ConfigError(f.path + ": expected " + f.expectation() + ", got " + describeFound(v));
+  };
   switch (f.type) {
     case FieldType::Integer:
       if (!v.is_number_integer()) fail();
@@ -105,7 +117,8 @@ void ConfigSchema::checkValue(const ConfigField& f, const nlohmann::json& v) con
 }
 
 nlohmann::json ConfigSchema::validate(const nlohmann::json& doc) const {
-  if (!doc.is_object()) throw ConfigError("config: expected a JSON object with sections, got " + describeFound(doc));
+  if (!doc.is_object())
+    throw ConfigError("config: expected a JSON object with sections, got " + describeFound(doc));
   auto secs = sections();
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (std::find(secs.begin(), secs.end(), it.key()) == secs.end()) {
@@ -161,9 +174,12 @@ void ConfigSchema::applyOverride(nlohmann::json& doc, const std::string& assignm
         if (used != text.size()) bad();
         break;
       case FieldType::Boolean:
-        if (text == "true" || text == "1") value = true;
-        else if (text == "false" || text == "0") value = false;
-        else bad();
+        if (text == "true" || text == "1")
+          value = true;
+        else if (text == "false" || text == "0")
+          value = false;
+        else
+          bad();
         break;
       case FieldType::String:
         value = text;
@@ -181,6 +197,26 @@ void ConfigSchema::applyOverride(nlohmann::json& doc, const std::string& assignm
   doc[f->section()][f->key()] = value;
 }
 
+nlohmann::json ConfigSchema::readDocument(const std::string& path, const std::vector<std::string>& overrides) const {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot read file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
+  }
+  try {
+    validate(doc);
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+  for (const auto& o : overrides) applyOverride(doc, o);
+  return doc;
+}
+
 std::string ConfigSchema::helpText() const {
   std::ostringstream ss;
   std::string current;
@@ -190,9 +226,9 @@ std::string ConfigSchema::helpText() const {
       ss << "\n[" << current << "]\n";
     }
     std::string head = "  " + f.path;
-    ss << head << std::string(head.size() < 34 ? 34 - head.size() : 1, ' ') << f.expectation()
-       << ", default " << f.defaultValue.dump() << (f.appliesTo != "all" ? " (" + f.appliesTo + ")" : "")
-       << "\n      " << f.help << "\n";
+    ss << head << std::string(head.size() < 34 ? 34 - head.size() : 1, ' ') << f.expectation() << ", default "
+       << f.defaultValue.dump() << (f.appliesTo != "all" ? " (" + f.appliesTo + ")" : "") << "\n      "
+       << f.help << "\n";
   }
   return ss.str();
 }

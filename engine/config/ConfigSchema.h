@@ -1,9 +1,8 @@
 #pragma once
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace moelab {
 
@@ -41,6 +40,9 @@ class ConfigSchema {
   // Applies "section.key=value", parsing value by the field's type. Throws ConfigError.
   void applyOverride(nlohmann::json& doc, const std::string& assignment) const;
   std::string helpText() const;
+  // Reads a JSON file, validates it (errors prefixed with the file name, so they name the file's
+  // own mistake before any override's), then applies `--set` overrides in order. Throws ConfigError.
+  nlohmann::json readDocument(const std::string& path, const std::vector<std::string>& overrides) const;
 
  private:
   void checkValue(const ConfigField& f, const nlohmann::json& v) const;

@@ -1,7 +1,5 @@
 #include "config/ExperimentConfig.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "config/ConfigSchema.h"
 #include "util/Errors.h"
@@ -14,8 +12,8 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
   const auto& m = c.json["model"];
   const auto& d = c.json["data"];
   const auto& t = c.json["train"];
-  c.model = {m["architecture"], m["embed_dim"], m["num_layers"], m["num_heads"], m["num_experts"],
-             m["gnn_layers"], m["max_seq_length"], m["vocab_size"], m["dropout"]};
+  c.model = {m["architecture"], m["embed_dim"],      m["num_layers"], m["num_heads"], m["num_experts"],
+             m["gnn_layers"],   m["max_seq_length"], m["vocab_size"], m["dropout"]};
   auto& mc = c.model;
   mc.vocabPadMultiple = m["vocab_pad_multiple"];
   mc.numKvHeads = m["n_kv_heads"];
@@ -38,24 +36,25 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
   mc.auxFreeGamma = m["aux_free_gamma"];
   mc.dropPolicy = m["drop_policy"];
   mc.auxFreeBalancing = m["aux_free_balancing"];
-  c.data = {d["dataset"], d["path"], d["wikitext_format"], d["tokenizer"], d["sample_mode"],
-            d["min_line_chars"], d["num_train_samples"], d["num_eval_samples"]};
-  c.train = {t["batch_size"], t["epochs"], t["max_batches_per_epoch"], t["max_steps"], t["eval_every"],
-             t["eval_batches"], t["warmup_steps"], t["seed"], t["log_every"], t["threads"],
-             t["learning_rate"], t["min_learning_rate"], t["weight_decay"], t["grad_clip"],
-             c.json["loss"]["ignore_token_zero"]};
+  c.data = {d["dataset"],     d["path"],           d["wikitext_format"],   d["tokenizer"],
+            d["sample_mode"], d["min_line_chars"], d["num_train_samples"], d["num_eval_samples"]};
+  c.train = {t["batch_size"],   t["epochs"],        t["max_batches_per_epoch"],
+             t["max_steps"],    t["eval_every"],    t["eval_batches"],
+             t["warmup_steps"], t["seed"],          t["log_every"],
+             t["threads"],      t["learning_rate"], t["min_learning_rate"],
+             t["weight_decay"], t["grad_clip"],     c.json["loss"]["ignore_token_zero"]};
   if (c.model.embedDim % c.model.numHeads != 0)
-    throw ConfigError("model.num_heads: expected a divisor of model.embed_dim (" + std::to_string(c.model.embedDim) +
-                      "), got " + std::to_string(c.model.numHeads));
+    throw ConfigError("model.num_heads: expected a divisor of model.embed_dim (" +
+                      std::to_string(c.model.embedDim) + "), got " + std::to_string(c.model.numHeads));
   if (c.model.numHeads % c.model.kvHeads() != 0)
-    throw ConfigError("model.n_kv_heads: expected a divisor of model.num_heads (" + std::to_string(c.model.numHeads) +
-                      "), got " + std::to_string(c.model.numKvHeads));
+    throw ConfigError("model.n_kv_heads: expected a divisor of model.num_heads (" +
+                      std::to_string(c.model.numHeads) + "), got " + std::to_string(c.model.numKvHeads));
   if (c.model.rope() && c.model.headDim() % 2 != 0)
     throw ConfigError("model.position: rope needs an even head dimension (embed_dim / num_heads), got " +
                       std::to_string(c.model.headDim()));
   if (c.model.architecture == "sparse_moe" && c.model.topK > c.model.numExperts)
-    throw ConfigError("model.top_k: expected <= model.num_experts (" + std::to_string(c.model.numExperts) + "), got " +
-                      std::to_string(c.model.topK));
+    throw ConfigError("model.top_k: expected <= model.num_experts (" + std::to_string(c.model.numExperts) +
+                      "), got " + std::to_string(c.model.topK));
   if (c.data.dataset == "text" && c.data.path.empty())
     throw ConfigError("data.path: expected a .txt or .jsonl file when data.dataset is \"text\", got \"\"");
   if (c.train.minLearningRate > c.train.learningRate)
@@ -65,24 +64,7 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
 }
 
 ExperimentConfig ExperimentConfig::load(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot read config file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
-  }
-  try {
-    // Validate the file before overrides so an error names the file's own mistake first.
-    ConfigSchema::experiment().validate(doc);
-  } catch (const ConfigError& e) {
-    throw ConfigError(path + ": " + e.what());
-  }
-  for (const auto& o : overrides) ConfigSchema::experiment().applyOverride(doc, o);
-  return fromJson(doc);
+  return fromJson(ConfigSchema::experiment().readDocument(path, overrides));
 }
 
 }  // namespace moelab

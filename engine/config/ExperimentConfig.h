@@ -1,8 +1,7 @@
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace moelab {
 
@@ -25,7 +24,9 @@ struct ModelConfig {
   int64_t kvHeads() const { return numKvHeads > 0 ? numKvHeads : numHeads; }
   int64_t headDim() const { return embedDim / numHeads; }
   int64_t expertWidth() const { return expertIntermediateDim > 0 ? expertIntermediateDim : 4 * embedDim; }
-  int64_t paddedVocab() const { return (vocabSize + vocabPadMultiple - 1) / vocabPadMultiple * vocabPadMultiple; }
+  int64_t paddedVocab() const {
+    return (vocabSize + vocabPadMultiple - 1) / vocabPadMultiple * vocabPadMultiple;
+  }
   bool rmsNorm() const { return norm == "rmsnorm"; }
   bool rope() const { return position == "rope"; }
 };

@@ -17,22 +17,26 @@ const std::vector<FetchDataset>& knownDatasets() {
   static const std::string gh = "https://raw.githubusercontent.com/";
   static const std::string oai = "https://openaipublic.blob.core.windows.net/gpt-2/";
   static const std::vector<FetchDataset> all = {
-      {"wikitext-2", "WikiText-2 (tokenized), from pytorch/examples word_language_model",
-       {{gh + "pytorch/examples/main/word_language_model/data/wikitext-2/train.txt", "wikitext-2/wiki.train.tokens",
-         "9e9fa1ad55b1c2c95b08e37dd8e653f638fac2c6de904b79e813611eefbc985f"},
-        {gh + "pytorch/examples/main/word_language_model/data/wikitext-2/valid.txt", "wikitext-2/wiki.valid.tokens",
-         "f0737ed31fc1329026e95cb8b98e19c2a182c39c240ab909dc31abf2f8af58e8"},
-        {gh + "pytorch/examples/main/word_language_model/data/wikitext-2/test.txt", "wikitext-2/wiki.test.tokens",
-         "d790b833ef8cf03a90db7bf1271b7520b83c45ce07ba3c1a9699df81e239eca0"}}},
-      {"gpt2-bpe", "GPT-2 byte-level BPE vocabulary (OpenAI gpt-2 124M encoder.json, vocab.bpe)",
+      {"wikitext-2",
+       "WikiText-2 (tokenized), from pytorch/examples word_language_model",
+       {{gh + "pytorch/examples/main/word_language_model/data/wikitext-2/train.txt",
+         "wikitext-2/wiki.train.tokens", "9e9fa1ad55b1c2c95b08e37dd8e653f638fac2c6de904b79e813611eefbc985f"},
+        {gh + "pytorch/examples/main/word_language_model/data/wikitext-2/valid.txt",
+         "wikitext-2/wiki.valid.tokens", "f0737ed31fc1329026e95cb8b98e19c2a182c39c240ab909dc31abf2f8af58e8"},
+        {gh + "pytorch/examples/main/word_language_model/data/wikitext-2/test.txt",
+         "wikitext-2/wiki.test.tokens", "d790b833ef8cf03a90db7bf1271b7520b83c45ce07ba3c1a9699df81e239eca0"}}},
+      {"gpt2-bpe",
+       "GPT-2 byte-level BPE vocabulary (OpenAI gpt-2 124M encoder.json, vocab.bpe)",
        {{oai + "models/124M/encoder.json", "gpt2-bpe/encoder.json",
          "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783"},
         {oai + "models/124M/vocab.bpe", "gpt2-bpe/vocab.bpe",
          "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5"}}},
-      {"tinyshakespeare", "Tiny Shakespeare (karpathy/char-rnn)",
+      {"tinyshakespeare",
+       "Tiny Shakespeare (karpathy/char-rnn)",
        {{gh + "karpathy/char-rnn/master/data/tinyshakespeare/input.txt", "tinyshakespeare/input.txt",
          "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"}}},
-      {"lambada", "LAMBADA test set, OpenAI GPT-2 version",
+      {"lambada",
+       "LAMBADA test set, OpenAI GPT-2 version",
        {{oai + "data/lambada_test.jsonl", "lambada/lambada_test.jsonl",
          "4aa8d02cd17c719165fc8a7887fddd641f43fcafa4b1c806ca8abc31fabdb226"}}},
   };
@@ -126,14 +130,16 @@ FetchOutcome DataFetcher::fetchFile(const FetchFile& f) {
     const std::string got = sha.hexDigest();
     if (got != f.sha256) {
       fs::remove(part);
-      throw DataError("checksum mismatch for " + f.relPath + " from " + url + ": expected SHA-256 " + f.sha256 +
-                      ", got " + got + ". The file was not saved; check the source or mirror and retry.");
+      throw DataError("checksum mismatch for " + f.relPath + " from " + url + ": expected SHA-256 " +
+                      f.sha256 + ", got " + got +
+                      ". The file was not saved; check the source or mirror and retry.");
     }
     fs::rename(part, dest);
     return {f.relPath, false, t.bytes};
   }
-  throw DataError("download of " + f.relPath + " from " + url + " failed after " + std::to_string(maxAttempts_) +
-                  " attempt(s): " + lastError + ". Nothing was saved; retry, or use --mirror.");
+  throw DataError("download of " + f.relPath + " from " + url + " failed after " +
+                  std::to_string(maxAttempts_) + " attempt(s): " + lastError +
+                  ". Nothing was saved; retry, or use --mirror.");
 }
 
 }  // namespace moelab

@@ -12,11 +12,15 @@ namespace moelab {
 
 DataLocator::DataLocator(const std::string& cliDataDir) {
   if (!cliDataDir.empty()) roots_.push_back({cliDataDir, "--data-dir"});
-  if (const char* env = std::getenv("MOELAB_DATA_DIR"); env && *env) roots_.push_back({env, "$MOELAB_DATA_DIR"});
+  if (const char* env = std::getenv("MOELAB_DATA_DIR"); env && *env)
+    roots_.push_back({env, "$MOELAB_DATA_DIR"});
   std::string home;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) home = std::string(xdg) + "/moelab/data";
-  else if (const char* h = std::getenv("HOME"); h && *h) home = std::string(h) + "/.local/share/moelab/data";
-  else home = ".moelab-data";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    home = std::string(xdg) + "/moelab/data";
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    home = std::string(h) + "/.local/share/moelab/data";
+  else
+    home = ".moelab-data";
   roots_.push_back({home, "default"});
 }
 
@@ -44,7 +48,8 @@ std::string DataLocator::find(const std::string& folder, const std::vector<std::
   throw DataError("data set '" + folder + "' not found. Paths tried:" + tried.str() +
                   "\nFetch it with `moelab-cli data fetch " + fetchName +
                   "` (into the first folder above), or point --data-dir or MOELAB_DATA_DIR at a folder "
-                  "holding " + folder + "/");
+                  "holding " +
+                  folder + "/");
 }
 
 std::string DataLocator::findFile(const std::string& path) const {

@@ -115,8 +115,10 @@ std::vector<std::string> Gpt2Tokenizer::preTokenize(const std::string& text) {
     size_t end = i;
     if (cps[i] == '\'' && i + 1 < n) {
       uint32_t a = cps[i + 1], b = i + 2 < n ? cps[i + 2] : 0;
-      if (a == 's' || a == 't' || a == 'm' || a == 'd') end = i + 2;
-      else if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) end = i + 3;
+      if (a == 's' || a == 't' || a == 'm' || a == 'd')
+        end = i + 2;
+      else if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
+        end = i + 3;
     }
     if (end == i) {
       size_t start = (cps[i] == ' ' && i + 1 < n && cls(i + 1) != CharClass::Space) ? i + 1 : i;

@@ -23,7 +23,7 @@ std::shared_ptr<const Tokenizer> LmDataset::gpt2(const DataLocator& locator) {
 }
 
 std::shared_ptr<const Tokenizer> LmDataset::tokenizerFromDescription(const nlohmann::json& d,
-                                                                      const DataLocator& locator) {
+                                                                     const DataLocator& locator) {
   if (d.at("name") != "gpt2") return std::make_shared<VocabTokenizer>(VocabTokenizer::fromDescription(d));
   auto tok = gpt2(locator);
   auto now = tok->describe()["files"];
@@ -94,26 +94,35 @@ LmDataset LmDataset::load(const ExperimentConfig& cfg, const DataLocator& locato
   }
   if (cfg.model.vocabSize != 0 && cfg.model.vocabSize < ds.tokenizer->vocabSize())
     throw ConfigError("model.vocab_size: expected 0 or >= the tokenizer's " +
-                      std::to_string(ds.tokenizer->vocabSize()) + ", got " + std::to_string(cfg.model.vocabSize));
+                      std::to_string(ds.tokenizer->vocabSize()) + ", got " +
+                      std::to_string(cfg.model.vocabSize));
   const int64_t T = cfg.model.maxSeqLength;
   const bool z = cfg.train.ignoreTokenZero;
   ds.train = tokenize(corpus.train, *ds.tokenizer, cfg.data, T, cfg.data.numTrainSamples, z);
   ds.valid = tokenize(corpus.valid, *ds.tokenizer, cfg.data, T, cfg.data.numEvalSamples, z);
   ds.test = tokenize(corpus.test, *ds.tokenizer, cfg.data, T, cfg.data.numEvalSamples, z);
   if (ds.train.size() == 0 || ds.valid.size() == 0)
-    throw DataError("data set " + cfg.data.dataset + " yields no " + (ds.train.size() == 0 ? "training" : "validation") +
-                    " samples with sample_mode=" + cfg.data.sampleMode + ", max_seq_length=" + std::to_string(T) +
-                    ", min_line_chars=" + std::to_string(cfg.data.minLineChars));
+    throw DataError(
+        "data set " + cfg.data.dataset + " yields no " + (ds.train.size() == 0 ? "training" : "validation") +
+        " samples with sample_mode=" + cfg.data.sampleMode + ", max_seq_length=" + std::to_string(T) +
+        ", min_line_chars=" + std::to_string(cfg.data.minLineChars));
 
   auto tokDesc = ds.tokenizer->describe();
   if (tokDesc.contains("symbols")) {
     tokDesc["symbols_sha256"] = Sha256::ofString(tokDesc["symbols"].dump());
     tokDesc.erase("symbols");
   }
-  auto splitInfo = [](const TokenSplit& s) { return nlohmann::json{{"samples", s.size()}, {"tokens", s.numTargets}}; };
-  ds.provenance = {{"dataset", cfg.data.dataset}, {"files", corpus.files}, {"tokenizer", tokDesc},
-                   {"sample_mode", cfg.data.sampleMode}, {"seq_length", T},
-                   {"splits", {{"train", splitInfo(ds.train)}, {"valid", splitInfo(ds.valid)}, {"test", splitInfo(ds.test)}}}};
+  auto splitInfo = [](const TokenSplit& s) {
+    return nlohmann::json{{"samples", s.size()}, {"tokens", s.numTargets}};
+  };
+  ds.provenance = {
+      {"dataset", cfg.data.dataset},
+      {"files", corpus.files},
+      {"tokenizer", tokDesc},
+      {"sample_mode", cfg.data.sampleMode},
+      {"seq_length", T},
+      {"splits",
+       {{"train", splitInfo(ds.train)}, {"valid", splitInfo(ds.valid)}, {"test", splitInfo(ds.test)}}}};
   return ds;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
+#include <torch/torch.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "config/ExperimentConfig.h"
 #include "data/DataLocator.h"
@@ -14,8 +14,8 @@ namespace moelab {
 // One split as fixed-length samples. targets[i,t] is the token after inputs[i,t], or -100 where
 // there is none (padding, end of sample, or loss.ignore_token_zero).
 struct TokenSplit {
-  torch::Tensor inputs;   // [N, T] int64
-  torch::Tensor targets;  // [N, T] int64
+  torch::Tensor inputs;    // [N, T] int64
+  torch::Tensor targets;   // [N, T] int64
   int64_t numTargets = 0;  // unmasked targets
   int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
 };

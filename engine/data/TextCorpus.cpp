@@ -12,7 +12,8 @@ namespace moelab {
 namespace {
 
 void recordFile(TextCorpus& c, const std::string& path) {
-  c.files.push_back({{"path", fs::absolute(path).string()}, {"sha256", Sha256::ofFile(path)},
+  c.files.push_back({{"path", fs::absolute(path).string()},
+                     {"sha256", Sha256::ofFile(path)},
                      {"bytes", int64_t(fs::file_size(path))}});
 }
 
@@ -51,7 +52,8 @@ std::vector<std::string> TextCorpus::readJsonlText(const std::string& path) {
       throw DataError(path + ":" + std::to_string(lineNo) + ": not valid JSON (" + e.what() + ")");
     }
     if (!rec.is_object() || !rec.contains("text") || !rec["text"].is_string())
-      throw DataError(path + ":" + std::to_string(lineNo) + ": expected an object with a string \"text\" field");
+      throw DataError(path + ":" + std::to_string(lineNo) +
+                      ": expected an object with a string \"text\" field");
     out.push_back(rec["text"].get<std::string>());
   }
   return out;

@@ -9,7 +9,9 @@ ExpertGraphConvImpl::ExpertGraphConvImpl(int64_t e, int64_t d) {
   self = register_module("self", torch::nn::Linear(d, d));
 }
 
-torch::Tensor ExpertGraphConvImpl::adjacency() const { return torch::sigmoid(adjacencyLogits); }
+torch::Tensor ExpertGraphConvImpl::adjacency() const {
+  return torch::sigmoid(adjacencyLogits);
+}
 
 torch::Tensor ExpertGraphConvImpl::forward(const torch::Tensor& h) {
   const int64_t D = h.size(2), E = h.size(1);

@@ -17,7 +17,8 @@ torch::Tensor fastDropout(const torch::Tensor& x, double p, bool training) {
   if (p >= 1.0) return x * 0.0;
   // The hand-written mask loop is for fp32 CPU tensors; elsewhere torch's own kernel is the fast one.
   if (!x.is_cpu() || x.scalar_type() != torch::kFloat) return torch::dropout(x, p, training);
-  const uint64_t key = uint64_t(torch::randint(std::numeric_limits<int64_t>::max(), {1}, torch::kLong).item<int64_t>());
+  const uint64_t key =
+      uint64_t(torch::randint(std::numeric_limits<int64_t>::max(), {1}, torch::kLong).item<int64_t>());
   const float scale = float(1.0 / (1.0 - p));
   // Keep an element when its 16-bit hash slice is >= p * 65536 (resolution 1.5e-5 in p).
   const uint32_t threshold = uint32_t(p * 65536.0 + 0.5);

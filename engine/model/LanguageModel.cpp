@@ -19,15 +19,19 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& x) {
 LanguageModelImpl::LanguageModelImpl(const ModelConfig& c) : cfg(c) {
   const int64_t D = cfg.embedDim, V = cfg.paddedVocab();
   tokenEmbedding = register_module("token_embedding", torch::nn::Embedding(V, D));
-  if (!cfg.rope()) positionEmbedding = register_module("position_embedding", torch::nn::Embedding(cfg.maxSeqLength, D));
+  if (!cfg.rope())
+    positionEmbedding = register_module("position_embedding", torch::nn::Embedding(cfg.maxSeqLength, D));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < cfg.numLayers; ++i) {
-    if (cfg.architecture == "sparse_moe") layers->push_back(SparseTransformerLayer(cfg, (i + 1) % cfg.moeEvery == 0));
-    else layers->push_back(TransformerLayer(cfg, cfg.architecture == "gnn_moe"));
+    if (cfg.architecture == "sparse_moe")
+      layers->push_back(SparseTransformerLayer(cfg, (i + 1) % cfg.moeEvery == 0));
+    else
+      layers->push_back(TransformerLayer(cfg, cfg.architecture == "gnn_moe"));
   }
   finalNormWeight = register_parameter("final_norm_weight", torch::ones({D}));
   if (!cfg.rmsNorm()) finalNormBias = register_parameter("final_norm_bias", torch::zeros({D}));
-  if (!cfg.tieEmbeddings) head = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(D, V).bias(cfg.bias)));
+  if (!cfg.tieEmbeddings)
+    head = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(D, V).bias(cfg.bias)));
 
   torch::NoGradGuard noGrad;
   for (auto& m : modules(/*include_self=*/false)) {
@@ -40,7 +44,9 @@ LanguageModelImpl::LanguageModelImpl(const ModelConfig& c) : cfg(c) {
   }
 }
 
-torch::Tensor LanguageModelImpl::headWeight() const { return head ? head->weight : tokenEmbedding->weight; }
+torch::Tensor LanguageModelImpl::headWeight() const {
+  return head ? head->weight : tokenEmbedding->weight;
+}
 
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens) {
   const int64_t T = tokens.size(1);
@@ -48,8 +54,10 @@ torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens) {
   if (positionEmbedding) x = x + positionEmbedding(torch::arange(T, tokens.options())).unsqueeze(0);
   x = fastDropout(x, cfg.dropout, is_training());
   for (const auto& layer : *layers) {
-    if (auto* sparse = layer->as<SparseTransformerLayer>()) x = sparse->forward(x);
-    else x = layer->as<TransformerLayer>()->forward(x);
+    if (auto* sparse = layer->as<SparseTransformerLayer>())
+      x = sparse->forward(x);
+    else
+      x = layer->as<TransformerLayer>()->forward(x);
   }
   x = cfg.rmsNorm() ? rmsNorm(x, finalNormWeight)
                     : torch::layer_norm(x, {cfg.embedDim}, finalNormWeight, finalNormBias, 1e-5);
@@ -74,13 +82,15 @@ torch::Tensor LanguageModelImpl::auxiliaryLoss() const {
 std::vector<RoutingStats> LanguageModelImpl::routingStats() const {
   std::vector<RoutingStats> out;
   for (const auto& layer : *layers)
-    if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe) out.push_back(sparse->moe->lastStats);
+    if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe)
+      out.push_back(sparse->moe->lastStats);
   return out;
 }
 
 void LanguageModelImpl::afterOptimizerStep() {
   for (const auto& layer : *layers)
-    if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe) sparse->moe->router->updateSelectionBias();
+    if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe)
+      sparse->moe->router->updateSelectionBias();
 }
 
 ParameterBreakdown LanguageModelImpl::parameterBreakdown() const {
@@ -90,10 +100,14 @@ ParameterBreakdown LanguageModelImpl::parameterBreakdown() const {
     b.total += n;
     const std::string& key = p.key();
     bool expert = (cfg.architecture == "gnn_moe" && key.find(".blocks.") != std::string::npos) ||
-                  key.find(".moe.experts.") != std::string::npos || key.find(".moe.shared.") != std::string::npos;
-    if (expert) b.experts += n;
-    else if (key.find(".coupler.") != std::string::npos) b.gnnCoupling += n;
-    else b.other += n;
+                  key.find(".moe.experts.") != std::string::npos ||
+                  key.find(".moe.shared.") != std::string::npos;
+    if (expert)
+      b.experts += n;
+    else if (key.find(".coupler.") != std::string::npos)
+      b.gnnCoupling += n;
+    else
+      b.other += n;
   }
   return b;
 }
@@ -117,7 +131,8 @@ double LanguageModelImpl::forwardFlopsPerToken(int64_t T) const {
     const double I = double(cfg.expertWidth()), k = double(cfg.topK), E = double(cfg.numExperts);
     for (int64_t i = 0; i < cfg.numLayers; ++i) {
       bool moe = (i + 1) % cfg.moeEvery == 0;
-      double ffn = moe ? (k + double(cfg.sharedExperts)) * 2.0 * 3.0 * D * I + 2.0 * D * E : k * 2.0 * 3.0 * D * I;
+      double ffn =
+          moe ? (k + double(cfg.sharedExperts)) * 2.0 * 3.0 * D * I + 2.0 * D * E : k * 2.0 * 3.0 * D * I;
       total += attention + ffn;
     }
     return total;

@@ -1,8 +1,8 @@
 #pragma once
+#include <torch/torch.h>
+
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "config/ExperimentConfig.h"
 #include "model/ExpertBlockStack.h"
@@ -38,8 +38,8 @@ struct LanguageModelImpl : torch::nn::Module {
   // Weighted load-balancing + z-losses of the last forward (sparse_moe), else an undefined tensor.
   torch::Tensor auxiliaryLoss() const;
   std::vector<RoutingStats> routingStats() const;  // one per MoE layer, from the last forward
-  void afterOptimizerStep();                        // aux-loss-free bias updates
-  torch::Tensor headWeight() const;                 // [V_padded, D]; the embedding when tied
+  void afterOptimizerStep();                       // aux-loss-free bias updates
+  torch::Tensor headWeight() const;                // [V_padded, D]; the embedding when tied
 
   ParameterBreakdown parameterBreakdown() const;
   // sigmoid(adjacency) of every GNN layer, [layer][gnn_layer] -> [E, E]; empty unless gnn_moe.

@@ -5,8 +5,12 @@
 namespace moelab {
 
 RouterTopKImpl::RouterTopKImpl(const ModelConfig& cfg)
-    : numExperts(cfg.numExperts), topK(cfg.topK), jitter(cfg.routerJitter), gamma(cfg.auxFreeGamma),
-      byProbability(cfg.dropPolicy == "probability"), auxFree(cfg.auxFreeBalancing) {
+    : numExperts(cfg.numExperts),
+      topK(cfg.topK),
+      jitter(cfg.routerJitter),
+      gamma(cfg.auxFreeGamma),
+      byProbability(cfg.dropPolicy == "probability"),
+      auxFree(cfg.auxFreeBalancing) {
   weight = register_parameter("weight", torch::randn({numExperts, cfg.embedDim}) * 0.02);
   selectionBias = register_buffer("selection_bias", torch::zeros({numExperts}, torch::kFloat));
 }
@@ -33,15 +37,18 @@ DispatchPlan RouterTopKImpl::route(const torch::Tensor& x, double capacityFactor
   plan.auxLoss = double(E) * (f * probs.mean(0)).sum();
   plan.zLoss = torch::logsumexp(logits, -1).pow(2).mean();
 
-  const int64_t capacity = capacityFactor > 0 ? int64_t(std::ceil(double(k * N) / double(E) * capacityFactor)) : A;
+  const int64_t capacity =
+      capacityFactor > 0 ? int64_t(std::ceil(double(k * N) / double(E) * capacityFactor)) : A;
   torch::Tensor order;
   {
     torch::NoGradGuard g;
     // Assignments sorted by expert; within an expert by position (token order) or by weight.
     if (byProbability) {
       // Raw router probability, not the renormalised weight (which is 1 for every top-1 choice).
-      auto byWeight = std::get<1>(torch::sort(top.detach().reshape({A}), c10::optional<bool>(true), 0, /*descending=*/true));
-      order = byWeight.index_select(0, std::get<1>(torch::sort(experts.index_select(0, byWeight), c10::optional<bool>(true), 0)));
+      auto byWeight = std::get<1>(
+          torch::sort(top.detach().reshape({A}), c10::optional<bool>(true), 0, /*descending=*/true));
+      order = byWeight.index_select(
+          0, std::get<1>(torch::sort(experts.index_select(0, byWeight), c10::optional<bool>(true), 0)));
     } else {
       order = std::get<1>(torch::sort(experts, c10::optional<bool>(true), 0));
     }

@@ -8,9 +8,9 @@ namespace moelab {
 
 // Which assignments (token, expert) survive capacity, grouped by expert.
 struct DispatchPlan {
-  torch::Tensor tokenIndex;     // [M] token of each kept assignment, sorted by expert
-  torch::Tensor weight;         // [M] its renormalised top-k routing weight
-  std::vector<int64_t> counts;  // kept assignments per expert (sums to M)
+  torch::Tensor tokenIndex;      // [M] token of each kept assignment, sorted by expert
+  torch::Tensor weight;          // [M] its renormalised top-k routing weight
+  std::vector<int64_t> counts;   // kept assignments per expert (sums to M)
   torch::Tensor auxLoss, zLoss;  // scalars, differentiable
   RoutingStats stats;
 };

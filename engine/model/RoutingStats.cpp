@@ -53,6 +53,8 @@ int64_t RoutingStats::deadExperts() const {
   return std::count(tokensPerExpert.begin(), tokensPerExpert.end(), int64_t(0));
 }
 
-double RoutingStats::droppedFraction() const { return assignments > 0 ? double(dropped) / double(assignments) : 0; }
+double RoutingStats::droppedFraction() const {
+  return assignments > 0 ? double(dropped) / double(assignments) : 0;
+}
 
 }  // namespace moelab

@@ -8,8 +8,15 @@
 namespace moelab {
 
 StackedAttentionImpl::StackedAttentionImpl(int64_t e, const ModelConfig& cfg)
-    : copies(e), dim(cfg.embedDim), heads(cfg.numHeads), kvHeads(cfg.kvHeads()), headDim(cfg.headDim()),
-      dropout(cfg.dropout), gated(cfg.gatedAttention), qkNorm(cfg.qkNorm), useRope(cfg.rope()) {
+    : copies(e),
+      dim(cfg.embedDim),
+      heads(cfg.numHeads),
+      kvHeads(cfg.kvHeads()),
+      headDim(cfg.headDim()),
+      dropout(cfg.dropout),
+      gated(cfg.gatedAttention),
+      qkNorm(cfg.qkNorm),
+      useRope(cfg.rope()) {
   const int64_t D = dim, width = (heads + 2 * kvHeads) * headDim + (gated ? D : 0);
   qkvWeight = register_parameter("qkv_weight", torch::randn({e, D, width}) * 0.02);
   if (cfg.bias) qkvBias = register_parameter("qkv_bias", torch::zeros({e, width}));
@@ -22,8 +29,8 @@ StackedAttentionImpl::StackedAttentionImpl(int64_t e, const ModelConfig& cfg)
   if (useRope) rope = RopeTable::build(cfg.maxSeqLength, headDim, cfg.ropeTheta);
 }
 
-torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double dropout,
-                              bool training) {
+torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              double dropout, bool training) {
   const int64_t G = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3), Hkv = k.size(1), group = H / Hkv;
   auto qg = q.reshape({G, Hkv, group, T, hd}) * (1.0 / std::sqrt(double(hd)));
   auto scores = torch::matmul(qg, k.unsqueeze(2).transpose(-2, -1));  // [G, Hkv, group, T, T]
@@ -35,7 +42,8 @@ torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, co
 torch::Tensor StackedAttentionImpl::forward(const torch::Tensor& x, int64_t B, int64_t T) {
   const int64_t E = copies, D = dim, hd = headDim;
   auto xe = x.size(0) == E ? x : x.expand({E, x.size(1), x.size(2)});
-  auto proj = qkvBias.defined() ? torch::baddbmm(qkvBias.unsqueeze(1), xe, qkvWeight) : torch::bmm(xe, qkvWeight);
+  auto proj =
+      qkvBias.defined() ? torch::baddbmm(qkvBias.unsqueeze(1), xe, qkvWeight) : torch::bmm(xe, qkvWeight);
   auto split = [&](int64_t from, int64_t nHeads) {  // [E, N, nHeads*hd] -> [E*B, nHeads, T, hd]
     return proj.narrow(2, from, nHeads * hd).reshape({E * B, T, nHeads, hd}).transpose(1, 2);
   };
@@ -51,7 +59,8 @@ torch::Tensor StackedAttentionImpl::forward(const torch::Tensor& x, int64_t B, i
   }
   auto ctx = causalAttention(q, k, v, dropout, is_training()).transpose(1, 2).reshape({E, B * T, D});
   if (gated) ctx = ctx * torch::sigmoid(proj.narrow(2, (heads + 2 * kvHeads) * hd, D));
-  return outBias.defined() ? torch::baddbmm(outBias.unsqueeze(1), ctx, outWeight) : torch::bmm(ctx, outWeight);
+  return outBias.defined() ? torch::baddbmm(outBias.unsqueeze(1), ctx, outWeight)
+                           : torch::bmm(ctx, outWeight);
 }
 
 }  // namespace moelab

@@ -25,7 +25,7 @@ TORCH_MODULE(StackedAttention);
 
 // softmax(q k^T / sqrt(hd) + causal mask) v for q [G, H, T, hd], k/v [G, Hkv, T, hd]; heads are
 // grouped onto key/value heads by broadcasting, without copying k and v.
-torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double dropout,
-                              bool training);
+torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              double dropout, bool training);
 
 }  // namespace moelab

@@ -7,8 +7,8 @@ torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& weight, doubl
   return weight.defined() ? n * weight : n;
 }
 
-torch::Tensor stackedNorm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, bool rms,
-                          double eps) {
+torch::Tensor stackedNorm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                          bool rms, double eps) {
   if (rms) return rmsNorm(x, weight.unsqueeze(1), eps);
   auto n = torch::layer_norm(x, {x.size(-1)}, {}, {}, eps);
   return bias.defined() ? torch::addcmul(bias.unsqueeze(1), n, weight.unsqueeze(1)) : n * weight.unsqueeze(1);

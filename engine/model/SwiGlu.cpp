@@ -38,13 +38,15 @@ SparseMoeFfnImpl::SparseMoeFfnImpl(const ModelConfig& cfg)
   router = register_module("router", RouterTopK(cfg));
   experts = register_module("experts", SwiGluExperts(cfg.numExperts, cfg.embedDim, cfg.expertWidth()));
   // s shared experts of width I are one dense SwiGLU of width s*I (the sum of their outputs).
-  if (cfg.sharedExperts > 0) shared = register_module("shared", SwiGluFfn(cfg.embedDim, cfg.sharedExperts * cfg.expertWidth()));
+  if (cfg.sharedExperts > 0)
+    shared = register_module("shared", SwiGluFfn(cfg.embedDim, cfg.sharedExperts * cfg.expertWidth()));
 }
 
 torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x) {
   DispatchPlan plan = router->route(x, is_training() ? trainCapacity : evalCapacity);
   auto routed = experts->forward(x.index_select(0, plan.tokenIndex), plan.counts);
-  auto y = torch::zeros_like(x).index_add(0, plan.tokenIndex, routed * plan.weight.unsqueeze(1).to(routed.dtype()));
+  auto y = torch::zeros_like(x).index_add(0, plan.tokenIndex,
+                                          routed * plan.weight.unsqueeze(1).to(routed.dtype()));
   if (shared) y = y + shared(x);
   lastAuxLoss = plan.auxLoss;
   lastZLoss = plan.zLoss;

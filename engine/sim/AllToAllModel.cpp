@@ -23,7 +23,8 @@ void nodeInterTimes(const ClusterSpec& c, const std::vector<double>& bytes, int 
   const double fabric = rate * double(c.nicsPerNode) / c.oversubscription;
   capacity.push_back(fabric);
   std::vector<FluidFlow> flows;
-  for (int i = 0; i < gpn; ++i) flows.push_back({bytes[size_t(node * gpn + i)], {i % c.nicsPerNode, c.nicsPerNode}});
+  for (int i = 0; i < gpn; ++i)
+    flows.push_back({bytes[size_t(node * gpn + i)], {i % c.nicsPerNode, c.nicsPerNode}});
   auto done = fluidCompletionTimes(flows, capacity);
   // Was the fabric the binding constraint? Compare with NIC-only sharing.
   double nicOnly = 0, withFabric = *std::max_element(done.begin(), done.end());
@@ -65,7 +66,8 @@ AllToAllTiming simulateAllToAll(const ClusterSpec& c, const AllToAllTraffic& t) 
     nodeSource[size_t(g / gpn)] += t.sourceBytes[size_t(g)];
     totalSource += t.sourceBytes[size_t(g)];
   }
-  std::vector<double> intraSend(static_cast<size_t>(G)), intraRecv(intraSend), interSend(intraSend), interRecv(intraSend);
+  std::vector<double> intraSend(static_cast<size_t>(G)), intraRecv(intraSend), interSend(intraSend),
+      interRecv(intraSend);
   for (int g = 0; g < G; ++g) {
     const size_t n = size_t(g / gpn);
     intraSend[size_t(g)] = t.sourceBytes[size_t(g)] * std::max(0.0, nodeShare[n] - t.destShare[size_t(g)]);
@@ -102,7 +104,9 @@ AllToAllTiming simulateAllToAll(const ClusterSpec& c, const AllToAllTraffic& t) 
       r.slowestGpu = g;
       r.latencySeconds = latency;
       bool fabric = inter > intra && (sendFabric[size_t(g)] || recvFabric[size_t(g)]);
-      r.bottleneck = latency > std::max(intra, inter) ? "latency" : inter > intra ? (fabric ? "fabric" : "nic") : "nvlink";
+      r.bottleneck = latency > std::max(intra, inter) ? "latency"
+                     : inter > intra                  ? (fabric ? "fabric" : "nic")
+                                                      : "nvlink";
     }
   }
   return r;

@@ -15,12 +15,12 @@ struct AllToAllTraffic {
 };
 
 struct AllToAllTiming {
-  double seconds = 0;                 // completion: the slowest GPU
-  std::vector<double> finishSeconds;  // per GPU
+  double seconds = 0;                            // completion: the slowest GPU
+  std::vector<double> finishSeconds;             // per GPU
   std::vector<double> sentBytes, receivedBytes;  // per GPU, excluding bytes kept locally
   double intraBytes = 0, interBytes = 0;         // moved over NVLink / between nodes
   int slowestGpu = 0;
-  std::string bottleneck;  // what bounds the slowest GPU: nvlink | nic | fabric | latency
+  std::string bottleneck;     // what bounds the slowest GPU: nvlink | nic | fabric | latency
   double latencySeconds = 0;  // latency part of the slowest GPU's time
 };
 

@@ -53,7 +53,7 @@ ClusterSpec ClusterSpec::preset(const std::string& name) {
   } else if (name == "ethernet") {
     c.intraGBps = 25;  // PCIe Gen4 x16 through a host switch
     c.intraLatencyUs = 8;
-    c.nicGbps = 100;   // 2 x 100 GbE RoCE per node, each shared by 4 GPUs
+    c.nicGbps = 100;  // 2 x 100 GbE RoCE per node, each shared by 4 GPUs
     c.nicsPerNode = 2;
     c.interLatencyUs = 10;
     c.hopDelayUs = 1;
@@ -68,13 +68,23 @@ ClusterSpec ClusterSpec::preset(const std::string& name) {
   return c;
 }
 
-std::vector<std::string> ClusterSpec::presetNames() { return {"dgx-a100", "dgx-h100", "hgx-h100", "h800", "ethernet"}; }
+std::vector<std::string> ClusterSpec::presetNames() {
+  return {"dgx-a100", "dgx-h100", "hgx-h100", "h800", "ethernet"};
+}
 
 nlohmann::json ClusterSpec::toJson() const {
-  return {{"name", name}, {"nodes", nodes}, {"gpus_per_node", gpusPerNode}, {"intra_gbps", intraGBps},
-          {"intra_latency_us", intraLatencyUs}, {"nic_gbit", nicGbps}, {"nics_per_node", nicsPerNode},
-          {"inter_latency_us", interLatencyUs}, {"hop_delay_us", hopDelayUs}, {"switch_hops", switchHops},
-          {"oversubscription", oversubscription}, {"intra_efficiency", intraEfficiency.toJson()},
+  return {{"name", name},
+          {"nodes", nodes},
+          {"gpus_per_node", gpusPerNode},
+          {"intra_gbps", intraGBps},
+          {"intra_latency_us", intraLatencyUs},
+          {"nic_gbit", nicGbps},
+          {"nics_per_node", nicsPerNode},
+          {"inter_latency_us", interLatencyUs},
+          {"hop_delay_us", hopDelayUs},
+          {"switch_hops", switchHops},
+          {"oversubscription", oversubscription},
+          {"intra_efficiency", intraEfficiency.toJson()},
           {"nic_efficiency", nicEfficiency.toJson()}};
 }
 

@@ -5,7 +5,8 @@
 
 namespace moelab::sim {
 
-std::vector<double> maxMinFairRates(const std::vector<FluidFlow>& flows, const std::vector<double>& capacity) {
+std::vector<double> maxMinFairRates(const std::vector<FluidFlow>& flows,
+                                    const std::vector<double>& capacity) {
   const double inf = std::numeric_limits<double>::infinity();
   std::vector<double> rate(flows.size(), 0.0), left = capacity;
   std::vector<char> frozen(flows.size(), 0);
@@ -43,7 +44,8 @@ std::vector<double> maxMinFairRates(const std::vector<FluidFlow>& flows, const s
   return rate;
 }
 
-std::vector<double> fluidCompletionTimes(const std::vector<FluidFlow>& flows, const std::vector<double>& capacity) {
+std::vector<double> fluidCompletionTimes(const std::vector<FluidFlow>& flows,
+                                         const std::vector<double>& capacity) {
   std::vector<double> done(flows.size(), 0.0), remaining(flows.size());
   std::vector<FluidFlow> live;
   std::vector<size_t> index;

@@ -15,6 +15,7 @@ std::vector<double> maxMinFairRates(const std::vector<FluidFlow>& flows, const s
 
 // Completion time of every flow when all start at t = 0 and rates are re-shared max-min fairly
 // whenever a flow finishes (fluid processor sharing).
-std::vector<double> fluidCompletionTimes(const std::vector<FluidFlow>& flows, const std::vector<double>& capacity);
+std::vector<double> fluidCompletionTimes(const std::vector<FluidFlow>& flows,
+                                         const std::vector<double>& capacity);
 
 }  // namespace moelab::sim

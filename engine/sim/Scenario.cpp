@@ -14,8 +14,8 @@
 namespace moelab::sim {
 namespace {
 
-ConfigField f(std::string path, FieldType t, nlohmann::json def, std::optional<double> min, std::optional<double> max,
-              std::string help, std::vector<std::string> choices = {}) {
+ConfigField f(std::string path, FieldType t, nlohmann::json def, std::optional<double> min,
+              std::optional<double> max, std::string help, std::vector<std::string> choices = {}) {
   return {std::move(path), t, std::move(def), min, max, false, std::move(choices), std::move(help), "all"};
 }
 using FT = FieldType;
@@ -25,8 +25,8 @@ std::vector<T> arrayOf(const nlohmann::json& j, const std::string& path) {
   try {
     return j.get<std::vector<T>>();
   } catch (const nlohmann::json::exception&) {
-    throw ConfigError(path + ": expected an array of " + (std::is_same_v<T, std::string> ? "strings" : "numbers") +
-                      ", got " + j.dump());
+    throw ConfigError(path + ": expected an array of " +
+                      (std::is_same_v<T, std::string> ? "strings" : "numbers") + ", got " + j.dump());
   }
 }
 
@@ -40,13 +40,13 @@ double percentile(std::vector<double> v, double q) {
 
 Placement makePlacement(const Scenario& s, const std::string& kind, const std::vector<double>& load) {
   const int G = s.cluster.gpus();
-  Placement p = kind == "round_robin" ? Placement::roundRobin(s.experts, G)
-                : kind == "custom"    ? Placement::custom(s.placementMap, G)
+  Placement p = kind == "round_robin"        ? Placement::roundRobin(s.experts, G)
+                : kind == "custom"           ? Placement::custom(s.placementMap, G)
                 : kind == "greedy_rebalance" ? Placement::greedyBalanced(load, G, s.cluster.gpusPerNode)
                                              : Placement::contiguous(s.experts, G);
   if (kind == "custom" && int(s.placementMap.size()) != s.experts)
-    throw ConfigError("placement.map: expected " + std::to_string(s.experts) + " GPU indices (one per expert), got " +
-                      std::to_string(s.placementMap.size()));
+    throw ConfigError("placement.map: expected " + std::to_string(s.experts) +
+                      " GPU indices (one per expert), got " + std::to_string(s.placementMap.size()));
   return p;
 }
 
@@ -54,7 +54,7 @@ struct VariantResult {
   std::vector<double> stepSeconds;
   std::vector<double> gpuSentBytes, gpuFinishSeconds;  // means over steps, first layer's dispatch
   double bytesPerStep = 0, interBytesPerStep = 0;
-  double dispatchSeconds = 0, latencySeconds = 0;      // means, first layer's forward dispatch
+  double dispatchSeconds = 0, latencySeconds = 0;  // means, first layer's forward dispatch
   std::map<std::string, int> bottlenecks;
   std::vector<double> firstDispatchShare, firstDispatchSource;
 };
@@ -86,14 +86,16 @@ VariantResult simulateVariant(const Scenario& s, const TrafficSpec& traffic, con
       dispatch.sourceBytes.resize(size_t(G));
       for (int g = 0; g < G; ++g) {
         double noise = traffic.sourceVariation > 0
-                           ? std::exp(traffic.sourceVariation * z(rng) - 0.5 * traffic.sourceVariation * traffic.sourceVariation)
+                           ? std::exp(traffic.sourceVariation * z(rng) -
+                                      0.5 * traffic.sourceVariation * traffic.sourceVariation)
                            : 1.0;
         dispatch.sourceBytes[size_t(g)] = double(s.tokensPerGpu) * noise * perToken * s.dispatchBytes;
       }
       auto fwdDispatch = simulateAllToAll(s.cluster, dispatch);
       auto fwdCombine = simulateAllToAll(s.cluster, transposed(dispatch, s.combineBytes / s.dispatchBytes));
       stepTime += fwdDispatch.seconds + fwdCombine.seconds;
-      r.bytesPerStep += (fwdDispatch.intraBytes + fwdDispatch.interBytes) + (fwdCombine.intraBytes + fwdCombine.interBytes);
+      r.bytesPerStep +=
+          (fwdDispatch.intraBytes + fwdDispatch.interBytes) + (fwdCombine.intraBytes + fwdCombine.interBytes);
       r.interBytesPerStep += fwdDispatch.interBytes + fwdCombine.interBytes;
       if (s.backward) {
         // Gradients retrace both exchanges in reverse: combine's gradient goes the dispatch way.
@@ -128,15 +130,20 @@ VariantResult simulateVariant(const Scenario& s, const TrafficSpec& traffic, con
 }
 
 nlohmann::json summary(const std::string& name, const VariantResult& v, double balancedMean) {
-  double mean = std::accumulate(v.stepSeconds.begin(), v.stepSeconds.end(), 0.0) / double(v.stepSeconds.size());
+  double mean =
+      std::accumulate(v.stepSeconds.begin(), v.stepSeconds.end(), 0.0) / double(v.stepSeconds.size());
   std::string bottleneck;
   int most = -1;
   for (auto& [k, n] : v.bottlenecks)
     if (n > most) most = n, bottleneck = k;
-  return {{"name", name}, {"mean_ms", mean * 1e3}, {"p50_ms", percentile(v.stepSeconds, 0.5) * 1e3},
-          {"p95_ms", percentile(v.stepSeconds, 0.95) * 1e3}, {"p99_ms", percentile(v.stepSeconds, 0.99) * 1e3},
+  return {{"name", name},
+          {"mean_ms", mean * 1e3},
+          {"p50_ms", percentile(v.stepSeconds, 0.5) * 1e3},
+          {"p95_ms", percentile(v.stepSeconds, 0.95) * 1e3},
+          {"p99_ms", percentile(v.stepSeconds, 0.99) * 1e3},
           {"slowdown_vs_balanced", balancedMean > 0 ? mean / balancedMean : 1.0},
-          {"bytes_per_step", v.bytesPerStep}, {"inter_node_bytes_per_step", v.interBytesPerStep},
+          {"bytes_per_step", v.bytesPerStep},
+          {"inter_node_bytes_per_step", v.interBytesPerStep},
           {"bottleneck", bottleneck}};
 }
 
@@ -147,17 +154,21 @@ const ConfigSchema& Scenario::schema() {
       f("cluster.preset", FT::String, "dgx-h100", {}, {}, "cluster preset", ClusterSpec::presetNames()),
       f("cluster.nodes", FT::Integer, 1, 1, 65536, "nodes"),
       f("cluster.gpus_per_node", FT::Integer, 8, 1, 64, "GPUs per node"),
-      f("cluster.intra_gbps", FT::Number, 0, 0, {}, "per-GPU intra-node bandwidth, GB/s one way (0 = preset)"),
+      f("cluster.intra_gbps", FT::Number, 0, 0, {},
+        "per-GPU intra-node bandwidth, GB/s one way (0 = preset)"),
       f("cluster.intra_latency_us", FT::Number, -1, -1, {}, "intra-node latency, us (-1 = preset)"),
       f("cluster.nic_gbit", FT::Number, 0, 0, {}, "NIC line rate, Gb/s (0 = preset)"),
-      f("cluster.nics_per_node", FT::Integer, 0, 0, 64, "NICs per node (0 = preset); fewer than GPUs means sharing"),
+      f("cluster.nics_per_node", FT::Integer, 0, 0, 64,
+        "NICs per node (0 = preset); fewer than GPUs means sharing"),
       f("cluster.inter_latency_us", FT::Number, -1, -1, {}, "inter-node base latency, us (-1 = preset)"),
       f("cluster.switch_hops", FT::Integer, -1, -1, 16, "switch hops between nodes (-1 = preset)"),
       f("cluster.hop_delay_us", FT::Number, -1, -1, {}, "delay per hop, us (-1 = preset)"),
-      f("cluster.oversubscription", FT::Number, 0, 0, {}, "inter-node fabric oversubscription (0 = preset, 1 = none)"),
+      f("cluster.oversubscription", FT::Number, 0, 0, {},
+        "inter-node fabric oversubscription (0 = preset, 1 = none)"),
       f("cluster.intra_efficiency", FT::Array, nlohmann::json::array(), {}, {},
         "calibration [[message bytes, efficiency], ...] for NVLink ([] = preset)"),
-      f("cluster.nic_efficiency", FT::Array, nlohmann::json::array(), {}, {}, "calibration table for NICs ([] = preset)"),
+      f("cluster.nic_efficiency", FT::Array, nlohmann::json::array(), {}, {},
+        "calibration table for NICs ([] = preset)"),
       f("model.num_experts", FT::Integer, 64, 1, 1000000, "routed experts per MoE layer"),
       f("model.top_k", FT::Integer, 2, 1, 64, "experts per token"),
       f("model.hidden", FT::Integer, 4096, 1, {}, "hidden size (elements per token sent)"),
@@ -169,7 +180,8 @@ const ConfigSchema& Scenario::schema() {
       f("model.backward_bytes", FT::Number, 2, 0.125, 8, "bytes per element of gradients"),
       f("placement.kind", FT::String, "contiguous", {}, {}, "expert placement",
         {"contiguous", "round_robin", "custom", "greedy_rebalance"}),
-      f("placement.map", FT::Array, nlohmann::json::array(), {}, {}, "kind = custom: GPU index of each expert"),
+      f("placement.map", FT::Array, nlohmann::json::array(), {}, {},
+        "kind = custom: GPU index of each expert"),
       f("placement.replicate_hot", FT::Integer, 0, 0, {}, "one extra copy of each of the N hottest experts"),
       f("traffic.kind", FT::String, "uniform", {}, {}, "token-to-expert distribution",
         {"uniform", "zipf", "hot", "gini", "counts"}),
@@ -177,7 +189,8 @@ const ConfigSchema& Scenario::schema() {
       f("traffic.hot_max_over_mean", FT::Number, 4.0, 1, {}, "hot-expert load / mean load"),
       f("traffic.gini", FT::Number, 0.3, 0, 1, "target Gini coefficient of expert loads"),
       f("traffic.variation", FT::Number, 0.0, 0, 5, "per-step lognormal noise (sigma) on expert popularity"),
-      f("traffic.source_variation", FT::Number, 0.0, 0, 5, "per-step lognormal noise on each GPU's token count"),
+      f("traffic.source_variation", FT::Number, 0.0, 0, 5,
+        "per-step lognormal noise on each GPU's token count"),
       f("traffic.shuffle", FT::Boolean, true, {}, {}, "scatter popular experts over ids (seeded)"),
       f("traffic.counts", FT::Array, nlohmann::json::array(), {}, {},
         "kind = counts: tokens per expert, one array per layer (e.g. from a routing profile)"),
@@ -203,24 +216,27 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
   if (c["intra_gbps"].get<double>() > 0) s.cluster.intraGBps = c["intra_gbps"];
   if (c["intra_latency_us"].get<double>() >= 0) s.cluster.intraLatencyUs = c["intra_latency_us"];
   if (c["nic_gbit"].get<double>() > 0) s.cluster.nicGbps = c["nic_gbit"];
-  s.cluster.nicsPerNode = c["nics_per_node"].get<int>() > 0 ? c["nics_per_node"].get<int>()
-                          : (c["preset"] == "ethernet" ? s.cluster.nicsPerNode : s.cluster.gpusPerNode);
+  s.cluster.nicsPerNode = c["nics_per_node"].get<int>() > 0
+                              ? c["nics_per_node"].get<int>()
+                              : (c["preset"] == "ethernet" ? s.cluster.nicsPerNode : s.cluster.gpusPerNode);
   if (c["inter_latency_us"].get<double>() >= 0) s.cluster.interLatencyUs = c["inter_latency_us"];
   if (c["switch_hops"].get<int>() >= 0) s.cluster.switchHops = c["switch_hops"];
   if (c["hop_delay_us"].get<double>() >= 0) s.cluster.hopDelayUs = c["hop_delay_us"];
   if (c["oversubscription"].get<double>() > 0) {
     if (c["oversubscription"].get<double>() < 1.0)
-      throw ConfigError("cluster.oversubscription: expected 0 (preset) or a number >= 1, got " + c["oversubscription"].dump());
+      throw ConfigError("cluster.oversubscription: expected 0 (preset) or a number >= 1, got " +
+                        c["oversubscription"].dump());
     s.cluster.oversubscription = c["oversubscription"];
   }
-  for (auto [key, curve] : {std::pair{"intra_efficiency", &s.cluster.intraEfficiency}, {"nic_efficiency", &s.cluster.nicEfficiency}}) {
+  for (auto [key, curve] : {std::pair{"intra_efficiency", &s.cluster.intraEfficiency},
+                            {"nic_efficiency", &s.cluster.nicEfficiency}}) {
     if (c[key].empty()) continue;
     curve->points.clear();
     for (size_t i = 0; i < c[key].size(); ++i) {
       const auto& p = c[key][i];
       std::string path = std::string("cluster.") + key + "[" + std::to_string(i) + "]";
-      if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number() || p[0].get<double>() <= 0 ||
-          p[1].get<double>() <= 0 || p[1].get<double>() > 1)
+      if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number() ||
+          p[0].get<double>() <= 0 || p[1].get<double>() <= 0 || p[1].get<double>() > 1)
         throw ConfigError(path + ": expected [message bytes > 0, efficiency in (0, 1]], got " + p.dump());
       if (!curve->points.empty() && p[0].get<double>() <= curve->points.back().first)
         throw ConfigError(path + ": message sizes must increase, got " + p.dump());
@@ -238,7 +254,8 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
   s.backward = m["backward"];
   s.backwardBytes = m["backward_bytes"];
   if (s.topK > s.experts)
-    throw ConfigError("model.top_k: expected <= model.num_experts (" + std::to_string(s.experts) + "), got " + std::to_string(s.topK));
+    throw ConfigError("model.top_k: expected <= model.num_experts (" + std::to_string(s.experts) + "), got " +
+                      std::to_string(s.topK));
   const auto& p = j["placement"];
   s.placement = p["kind"];
   s.placementMap = arrayOf<int>(p["map"], "placement.map");
@@ -260,12 +277,13 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
   s.compareUniform = j["compare"]["uniform"];
   for (size_t i = 0; i < s.compareStrategies.size(); ++i)
     if (s.compareStrategies[i] != "replicate_hot" && s.compareStrategies[i] != "greedy_rebalance")
-      throw ConfigError("compare.strategies[" + std::to_string(i) + "]: expected replicate_hot or greedy_rebalance, got \"" +
-                        s.compareStrategies[i] + "\"");
+      throw ConfigError("compare.strategies[" + std::to_string(i) +
+                        "]: expected replicate_hot or greedy_rebalance, got \"" + s.compareStrategies[i] +
+                        "\"");
   for (size_t i = 0; i < s.comparePlacements.size(); ++i)
     if (s.comparePlacements[i] != "contiguous" && s.comparePlacements[i] != "round_robin")
-      throw ConfigError("compare.placements[" + std::to_string(i) + "]: expected contiguous or round_robin, got \"" +
-                        s.comparePlacements[i] + "\"");
+      throw ConfigError("compare.placements[" + std::to_string(i) +
+                        "]: expected contiguous or round_robin, got \"" + s.comparePlacements[i] + "\"");
   // Surface traffic and placement errors now, with their paths, rather than mid-run.
   std::mt19937_64 rng(s.seed);
   for (int l = 0; l < s.layers; ++l) basePopularity(s.traffic, s.experts, l, rng);
@@ -274,23 +292,7 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
 }
 
 Scenario Scenario::load(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot read scenario file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
-  }
-  try {
-    schema().validate(doc);
-  } catch (const ConfigError& e) {
-    throw ConfigError(path + ": " + e.what());
-  }
-  for (const auto& o : overrides) schema().applyOverride(doc, o);
-  return fromJson(doc);
+  return fromJson(schema().readDocument(path, overrides));
 }
 
 std::vector<double> simulateStepTimes(const Scenario& s) {
@@ -311,17 +313,20 @@ nlohmann::json runScenario(const Scenario& s) {
   const double balancedMean = meanOf(balanced);
 
   nlohmann::json comparison = nlohmann::json::array();
-  comparison.push_back(summary("configured (" + s.traffic.kind + ", " + s.placement + ")", main, balancedMean));
+  comparison.push_back(
+      summary("configured (" + s.traffic.kind + ", " + s.placement + ")", main, balancedMean));
   if (s.compareUniform) comparison.push_back(summary("balanced (uniform traffic)", balanced, balancedMean));
   for (const auto& strategy : s.compareStrategies) {
     VariantResult v = strategy == "replicate_hot"
-                          ? simulateVariant(s, s.traffic, s.placement, std::max(1, s.replicateHot > 0 ? s.replicateHot : G / 8))
+                          ? simulateVariant(s, s.traffic, s.placement,
+                                            std::max(1, s.replicateHot > 0 ? s.replicateHot : G / 8))
                           : simulateVariant(s, s.traffic, "greedy_rebalance", s.replicateHot);
     comparison.push_back(summary(strategy, v, balancedMean));
   }
   for (const auto& placement : s.comparePlacements)
     if (placement != s.placement)
-      comparison.push_back(summary("placement " + placement, simulateVariant(s, s.traffic, placement, s.replicateHot), balancedMean));
+      comparison.push_back(summary("placement " + placement,
+                                   simulateVariant(s, s.traffic, placement, s.replicateHot), balancedMean));
 
   // Traffic matrix of the first layer's forward dispatch at step 0: GPU x GPU up to 64 GPUs,
   // node x node beyond (a 1,024-GPU matrix is a million cells nobody can read).
@@ -330,7 +335,9 @@ nlohmann::json runScenario(const Scenario& s) {
   std::vector<std::vector<double>> matrix(size_t(cells), std::vector<double>(size_t(cells), 0.0));
   for (int a = 0; a < G; ++a)
     for (int b = 0; b < G; ++b)
-      if (a != b) matrix[size_t(a / per)][size_t(b / per)] += main.firstDispatchSource[size_t(a)] * main.firstDispatchShare[size_t(b)];
+      if (a != b)
+        matrix[size_t(a / per)][size_t(b / per)] +=
+            main.firstDispatchSource[size_t(a)] * main.firstDispatchShare[size_t(b)];
 
   const double mainMean = meanOf(main);
   const double dispatchBalanced = balanced.dispatchSeconds;
@@ -339,23 +346,30 @@ nlohmann::json runScenario(const Scenario& s) {
       {"balanced_dispatch_ms", dispatchBalanced * 1e3},
       {"imbalance_ms", std::max(0.0, main.dispatchSeconds - dispatchBalanced) * 1e3},
       {"latency_ms", main.latencySeconds * 1e3},
-      {"bandwidth_ms", std::max(0.0, std::min(main.dispatchSeconds, dispatchBalanced) - main.latencySeconds) * 1e3},
+      {"bandwidth_ms",
+       std::max(0.0, std::min(main.dispatchSeconds, dispatchBalanced) - main.latencySeconds) * 1e3},
       {"bottleneck_counts", main.bottlenecks}};
   nlohmann::json stepsMs = nlohmann::json::array();
   for (double t : main.stepSeconds) stepsMs.push_back(t * 1e3);
   return {{"scenario", s.json},
           {"cluster", s.cluster.toJson()},
           {"gpus", G},
-          {"step_ms", {{"mean", mainMean * 1e3}, {"p50", percentile(main.stepSeconds, 0.5) * 1e3},
-                       {"p95", percentile(main.stepSeconds, 0.95) * 1e3}, {"p99", percentile(main.stepSeconds, 0.99) * 1e3},
-                       {"samples", stepsMs}}},
+          {"step_ms",
+           {{"mean", mainMean * 1e3},
+            {"p50", percentile(main.stepSeconds, 0.5) * 1e3},
+            {"p95", percentile(main.stepSeconds, 0.95) * 1e3},
+            {"p99", percentile(main.stepSeconds, 0.99) * 1e3},
+            {"samples", stepsMs}}},
           {"slowdown_vs_balanced", balancedMean > 0 ? mainMean / balancedMean : 1.0},
           {"breakdown", breakdown},
-          {"per_gpu", {{"sent_bytes", main.gpuSentBytes}, {"finish_ms", [&] {
-                         std::vector<double> ms;
-                         for (double x : main.gpuFinishSeconds) ms.push_back(x * 1e3);
-                         return ms;
-                       }()}}},
+          {"per_gpu",
+           {{"sent_bytes", main.gpuSentBytes},
+            {"finish_ms",
+             [&] {
+               std::vector<double> ms;
+               for (double x : main.gpuFinishSeconds) ms.push_back(x * 1e3);
+               return ms;
+             }()}}},
           {"traffic_matrix", {{"unit", perGpu ? "gpu" : "node"}, {"bytes", matrix}}},
           {"comparison", comparison}};
 }

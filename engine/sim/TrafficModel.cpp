@@ -46,7 +46,8 @@ std::vector<double> basePopularity(const TrafficSpec& s, int E, int layer, std::
     }
     for (int i = 0; i < E; ++i) p[size_t(i)] = std::exp(lo * double(E - 1 - i) / double(E));
   } else if (s.kind == "counts") {
-    if (s.counts.empty()) throw UserError("traffic.counts: expected per-layer arrays of tokens per expert, got []");
+    if (s.counts.empty())
+      throw UserError("traffic.counts: expected per-layer arrays of tokens per expert, got []");
     const auto& c = s.counts[size_t(layer) % s.counts.size()];
     if (int(c.size()) != E)
       throw UserError("traffic.counts[" + std::to_string(size_t(layer) % s.counts.size()) + "]: expected " +
@@ -67,7 +68,8 @@ std::vector<double> stepPopularity(const std::vector<double>& base, double varia
   if (variation <= 0) return base;
   std::normal_distribution<double> z(0.0, 1.0);
   std::vector<double> p(base.size());
-  for (size_t i = 0; i < base.size(); ++i) p[i] = base[i] * std::exp(variation * z(rng) - 0.5 * variation * variation);
+  for (size_t i = 0; i < base.size(); ++i)
+    p[i] = base[i] * std::exp(variation * z(rng) - 0.5 * variation * variation);
   normalise(p);
   return p;
 }

@@ -9,9 +9,9 @@ namespace moelab::sim {
 struct TrafficSpec {
   std::string kind = "uniform";  // uniform | zipf | hot | gini | counts
   double zipfS = 1.0, hotMaxOverMean = 4.0, gini = 0.3;
-  double variation = 0.0;        // per-step lognormal noise on each expert's popularity (sigma)
-  double sourceVariation = 0.0;  // per-step lognormal noise on each source GPU's token count
-  bool shuffle = true;           // scatter the popular experts over ids (else expert 0 is hottest)
+  double variation = 0.0;                   // per-step lognormal noise on each expert's popularity (sigma)
+  double sourceVariation = 0.0;             // per-step lognormal noise on each source GPU's token count
+  bool shuffle = true;                      // scatter the popular experts over ids (else expert 0 is hottest)
   std::vector<std::vector<double>> counts;  // kind = counts: measured tokens per expert, per layer
 };
 

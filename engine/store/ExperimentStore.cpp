@@ -49,13 +49,19 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == ExperimentStore::k
 
 // Non-finite metric values are stored as NULL with an explicit kind, never as a REAL NaN.
 enum ValueKind { kFinite = 0, kNaN = 1, kPosInf = 2, kNegInf = 3 };
-int kindOf(double v) { return std::isnan(v) ? kNaN : std::isinf(v) ? (v > 0 ? kPosInf : kNegInf) : kFinite; }
+int kindOf(double v) {
+  return std::isnan(v) ? kNaN : std::isinf(v) ? (v > 0 ? kPosInf : kNegInf) : kFinite;
+}
 double fromKind(int kind, double v) {
   switch (kind) {
-    case kNaN: return std::numeric_limits<double>::quiet_NaN();
-    case kPosInf: return std::numeric_limits<double>::infinity();
-    case kNegInf: return -std::numeric_limits<double>::infinity();
-    default: return v;
+    case kNaN:
+      return std::numeric_limits<double>::quiet_NaN();
+    case kPosInf:
+      return std::numeric_limits<double>::infinity();
+    case kNegInf:
+      return -std::numeric_limits<double>::infinity();
+    default:
+      return v;
   }
 }
 
@@ -85,7 +91,9 @@ class Stmt {
   Stmt& bind(int i, int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
   Stmt& bind(int i, int v) { return check(sqlite3_bind_int64(s_, i, v)); }
   Stmt& bind(int i, double v) { return check(sqlite3_bind_double(s_, i, v)); }
-  Stmt& bind(int i, const std::string& v) { return check(sqlite3_bind_text(s_, i, v.c_str(), int(v.size()), SQLITE_TRANSIENT)); }
+  Stmt& bind(int i, const std::string& v) {
+    return check(sqlite3_bind_text(s_, i, v.c_str(), int(v.size()), SQLITE_TRANSIENT));
+  }
   Stmt& bindNull(int i) { return check(sqlite3_bind_null(s_, i)); }
   bool step() {
     int rc = sqlite3_step(s_);
@@ -172,8 +180,8 @@ int ExperimentStore::schemaVersion() const {
 void ExperimentStore::migrate() {
   int v = schemaVersion();
   if (v > kSchemaVersion)
-    throw UserError(path_ + ": database schema version " + std::to_string(v) + " is newer than this MoE Lab (" +
-                    std::to_string(kSchemaVersion) + "); upgrade MoE Lab");
+    throw UserError(path_ + ": database schema version " + std::to_string(v) +
+                    " is newer than this MoE Lab (" + std::to_string(kSchemaVersion) + "); upgrade MoE Lab");
   if (v == 0) {
     // A non-empty file without our version is somebody else's database: refuse, change nothing.
     Stmt s(db_, "SELECT COUNT(*) FROM sqlite_master");
@@ -197,13 +205,17 @@ int64_t ExperimentStore::createRun(const std::string& experiment, const std::str
                                    const nlohmann::json& config, const std::string& status) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   std::string now = nowIso();
-  Stmt(db_, "INSERT OR IGNORE INTO experiments(name, created_at) VALUES(?, ?)").bind(1, experiment).bind(2, now).run();
+  Stmt(db_, "INSERT OR IGNORE INTO experiments(name, created_at) VALUES(?, ?)")
+      .bind(1, experiment)
+      .bind(2, now)
+      .run();
   Stmt e(db_, "SELECT id FROM experiments WHERE name = ?");
   e.bind(1, experiment);
   e.step();
   int64_t expId = e.i64(0);
   Stmt s(db_,
-         "INSERT INTO runs(experiment_id, name, status, config, created_at, started_at, heartbeat_at, pid, host) "
+         "INSERT INTO runs(experiment_id, name, status, config, created_at, started_at, heartbeat_at, pid, "
+         "host) "
          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.bind(1, expId).bind(2, name).bind(3, status).bind(4, config.dump()).bind(5, now);
   if (status == "running") s.bind(6, now).bind(7, now);
@@ -238,17 +250,25 @@ void ExperimentStore::setCheckpointDir(int64_t run, const std::string& dir) {
 
 void ExperimentStore::heartbeat(int64_t run, int64_t step) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  Stmt(db_, "UPDATE runs SET heartbeat_at = ?, step = ? WHERE id = ?").bind(1, nowIso()).bind(2, step).bind(3, run).run();
+  Stmt(db_, "UPDATE runs SET heartbeat_at = ?, step = ? WHERE id = ?")
+      .bind(1, nowIso())
+      .bind(2, step)
+      .bind(3, run)
+      .run();
 }
 
 void ExperimentStore::logParams(int64_t run, const nlohmann::json& flat) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
-    Stmt s(db_, "INSERT INTO params(run_id, key, value) VALUES(?, ?, ?) "
-                "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value");
+    Stmt s(db_,
+           "INSERT INTO params(run_id, key, value) VALUES(?, ?, ?) "
+           "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value");
     for (auto it = flat.begin(); it != flat.end(); ++it)
-      s.bind(1, run).bind(2, it.key()).bind(3, it.value().is_string() ? it.value().get<std::string>() : it.value().dump()).run();
+      s.bind(1, run)
+          .bind(2, it.key())
+          .bind(3, it.value().is_string() ? it.value().get<std::string>() : it.value().dump())
+          .run();
     exec("COMMIT");
   } catch (...) {
     exec("ROLLBACK");
@@ -261,17 +281,22 @@ void ExperimentStore::logMetrics(int64_t run, const std::vector<MetricPoint>& po
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
-    Stmt m(db_, "INSERT INTO metrics(run_id, key, step, value, kind, wall_time) VALUES(?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(run_id, key, step) DO UPDATE SET value = excluded.value, kind = excluded.kind, "
-                "wall_time = excluded.wall_time");
-    Stmt l(db_, "INSERT INTO latest_metrics(run_id, key, step, value, kind, wall_time) VALUES(?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value, "
-                "kind = excluded.kind, wall_time = excluded.wall_time WHERE excluded.step >= latest_metrics.step");
+    Stmt m(db_,
+           "INSERT INTO metrics(run_id, key, step, value, kind, wall_time) VALUES(?, ?, ?, ?, ?, ?) "
+           "ON CONFLICT(run_id, key, step) DO UPDATE SET value = excluded.value, kind = excluded.kind, "
+           "wall_time = excluded.wall_time");
+    Stmt l(db_,
+           "INSERT INTO latest_metrics(run_id, key, step, value, kind, wall_time) VALUES(?, ?, ?, ?, ?, ?) "
+           "ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value, "
+           "kind = excluded.kind, wall_time = excluded.wall_time WHERE excluded.step >= latest_metrics.step");
     for (const auto& p : points) {
       int kind = kindOf(p.value);
       for (Stmt* s : {&m, &l}) {
         s->bind(1, run).bind(2, p.key).bind(3, p.step);
-        if (kind == kFinite) s->bind(4, p.value); else s->bindNull(4);
+        if (kind == kFinite)
+          s->bind(4, p.value);
+        else
+          s->bindNull(4);
         s->bind(5, kind).bind(6, p.wallTime).run();
       }
     }
@@ -289,8 +314,11 @@ void ExperimentStore::deleteMetricsAfter(int64_t run, int64_t step) {
     Stmt(db_, "DELETE FROM metrics WHERE run_id = ? AND step > ?").bind(1, run).bind(2, step).run();
     Stmt(db_, "DELETE FROM artifacts WHERE run_id = ? AND step > ?").bind(1, run).bind(2, step).run();
     Stmt(db_, "DELETE FROM latest_metrics WHERE run_id = ?").bind(1, run).run();
-    Stmt(db_, "INSERT INTO latest_metrics SELECT m.run_id, m.key, m.step, m.value, m.kind, m.wall_time FROM metrics m "
-              "WHERE m.run_id = ? AND m.step = (SELECT MAX(step) FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key)")
+    Stmt(db_,
+         "INSERT INTO latest_metrics SELECT m.run_id, m.key, m.step, m.value, m.kind, m.wall_time FROM "
+         "metrics m "
+         "WHERE m.run_id = ? AND m.step = (SELECT MAX(step) FROM metrics x WHERE x.run_id = m.run_id AND "
+         "x.key = m.key)")
         .bind(1, run)
         .run();
     exec("COMMIT");
@@ -300,17 +328,25 @@ void ExperimentStore::deleteMetricsAfter(int64_t run, int64_t step) {
   }
 }
 
-void ExperimentStore::putArtifact(int64_t run, const std::string& key, int64_t step, const nlohmann::json& c) {
+void ExperimentStore::putArtifact(int64_t run, const std::string& key, int64_t step,
+                                  const nlohmann::json& c) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  Stmt(db_, "INSERT INTO artifacts(run_id, key, step, content, created_at) VALUES(?, ?, ?, ?, ?) "
-            "ON CONFLICT(run_id, key, step) DO UPDATE SET content = excluded.content")
-      .bind(1, run).bind(2, key).bind(3, step).bind(4, c.dump()).bind(5, nowIso()).run();
+  Stmt(db_,
+       "INSERT INTO artifacts(run_id, key, step, content, created_at) VALUES(?, ?, ?, ?, ?) "
+       "ON CONFLICT(run_id, key, step) DO UPDATE SET content = excluded.content")
+      .bind(1, run)
+      .bind(2, key)
+      .bind(3, step)
+      .bind(4, c.dump())
+      .bind(5, nowIso())
+      .run();
 }
 
 namespace {
 const char* kRunColumns =
     "SELECT r.id, e.name, r.name, r.status, r.created_at, r.started_at, r.finished_at, r.heartbeat_at, "
-    "r.error, r.checkpoint_dir, r.step, r.config, r.provenance FROM runs r JOIN experiments e ON e.id = r.experiment_id";
+    "r.error, r.checkpoint_dir, r.step, r.config, r.provenance FROM runs r JOIN experiments e ON e.id = "
+    "r.experiment_id";
 
 RunRecord readRun(Stmt& s) {
   RunRecord r;
@@ -349,8 +385,11 @@ std::optional<RunRecord> ExperimentStore::run(int64_t id) const {
 
 std::vector<MetricPoint> ExperimentStore::metrics(int64_t run, const std::string& key) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  Stmt s(db_, key.empty() ? "SELECT key, step, value, kind, wall_time FROM metrics WHERE run_id = ? ORDER BY key, step"
-                          : "SELECT key, step, value, kind, wall_time FROM metrics WHERE run_id = ? AND key = ? ORDER BY step");
+  Stmt s(db_,
+         key.empty()
+             ? "SELECT key, step, value, kind, wall_time FROM metrics WHERE run_id = ? ORDER BY key, step"
+             : "SELECT key, step, value, kind, wall_time FROM metrics WHERE run_id = ? AND key = ? ORDER BY "
+               "step");
   s.bind(1, run);
   if (!key.empty()) s.bind(2, key);
   std::vector<MetricPoint> out;
@@ -369,8 +408,9 @@ std::map<std::string, MetricPoint> ExperimentStore::latestMetrics(int64_t run) c
 
 std::vector<ArtifactRecord> ExperimentStore::artifacts(int64_t run, const std::string& key) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  Stmt s(db_, key.empty() ? "SELECT key, step, content FROM artifacts WHERE run_id = ? ORDER BY key, step"
-                          : "SELECT key, step, content FROM artifacts WHERE run_id = ? AND key = ? ORDER BY step");
+  Stmt s(db_, key.empty()
+                  ? "SELECT key, step, content FROM artifacts WHERE run_id = ? ORDER BY key, step"
+                  : "SELECT key, step, content FROM artifacts WHERE run_id = ? AND key = ? ORDER BY step");
   s.bind(1, run);
   if (!key.empty()) s.bind(2, key);
   std::vector<ArtifactRecord> out;
@@ -406,7 +446,9 @@ int ExperimentStore::markStaleRuns() {
     if (gone) stale.push_back(s.i64(0));
   }
   for (int64_t id : stale)
-    Stmt(db_, "UPDATE runs SET status = 'interrupted', error = 'process ended without finishing the run' WHERE id = ?")
+    Stmt(db_,
+         "UPDATE runs SET status = 'interrupted', error = 'process ended without finishing the run' WHERE id "
+         "= ?")
         .bind(1, id)
         .run();
   return int(stale.size());

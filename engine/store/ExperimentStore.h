@@ -2,11 +2,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 struct sqlite3;
 
@@ -56,7 +55,7 @@ class ExperimentStore {
   void heartbeat(int64_t run, int64_t step);
   void logParams(int64_t run, const nlohmann::json& flatParams);
   void logMetrics(int64_t run, const std::vector<MetricPoint>& points);  // one transaction
-  void deleteMetricsAfter(int64_t run, int64_t step);                     // resume: replaced later
+  void deleteMetricsAfter(int64_t run, int64_t step);                    // resume: replaced later
   void putArtifact(int64_t run, const std::string& key, int64_t step, const nlohmann::json& content);
 
   std::vector<RunRecord> listRuns() const;

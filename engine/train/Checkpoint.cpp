@@ -27,9 +27,11 @@ torch::serialize::InputArchive openArchive(const std::string& path) {
 
 void saveCheckpoint(const std::string& path, const CheckpointState& s, LanguageModel& model,
                     torch::optim::Optimizer& optimizer) {
-  nlohmann::json meta = {{"format", kFormat}, {"step", s.step}, {"epoch", s.epoch},
-                         {"batch_in_epoch", s.batchInEpoch}, {"config", s.config}, {"tokenizer", s.tokenizer}};
-  meta["best_val_loss"] = std::isfinite(s.bestValLoss) ? nlohmann::json(s.bestValLoss) : nlohmann::json(nullptr);
+  nlohmann::json meta = {{"format", kFormat},  {"step", s.step},
+                         {"epoch", s.epoch},   {"batch_in_epoch", s.batchInEpoch},
+                         {"config", s.config}, {"tokenizer", s.tokenizer}};
+  meta["best_val_loss"] =
+      std::isfinite(s.bestValLoss) ? nlohmann::json(s.bestValLoss) : nlohmann::json(nullptr);
   torch::serialize::OutputArchive out, modelAr, optAr;
   model->save(modelAr);
   optimizer.save(optAr);

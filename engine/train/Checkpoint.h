@@ -1,8 +1,8 @@
 #pragma once
-#include <string>
+#include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <string>
 
 #include "model/LanguageModel.h"
 
@@ -11,11 +11,11 @@ namespace moelab {
 // Everything needed to continue a run exactly: model, optimizer, RNG, position in the data, and
 // the config it was trained with. Written atomically (temp file, then rename).
 struct CheckpointState {
-  int64_t step = 0;        // optimizer steps completed
-  int64_t epoch = 0;       // epoch of the next batch
+  int64_t step = 0;          // optimizer steps completed
+  int64_t epoch = 0;         // epoch of the next batch
   int64_t batchInEpoch = 0;  // index of the next batch within that epoch
-  double bestValLoss = 0;  // +inf when no evaluation yet (stored as null)
-  nlohmann::json config;   // full experiment JSON
+  double bestValLoss = 0;    // +inf when no evaluation yet (stored as null)
+  nlohmann::json config;     // full experiment JSON
   nlohmann::json tokenizer;  // Tokenizer::describe()
 };
 

@@ -39,7 +39,8 @@ void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double
     const std::string prefix = "moe/layer" + std::to_string(l) + "/";
     for (const auto& m : metrics) out.push_back({prefix + m.name, step, m.of(layers[l]), wallTime});
     auto f = layers[l].loadFractions();
-    for (size_t e = 0; e < f.size(); ++e) out.push_back({prefix + "load/" + std::to_string(e), step, f[e], wallTime});
+    for (size_t e = 0; e < f.size(); ++e)
+      out.push_back({prefix + "load/" + std::to_string(e), step, f[e], wallTime});
     out.push_back({prefix + "tokens", step, double(layers[l].assignments), wallTime});
     counts.push_back(layers[l].tokensPerExpert);
   }
@@ -57,9 +58,12 @@ void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double
 
 std::string toString(RunOutcome o) {
   switch (o) {
-    case RunOutcome::Finished: return "finished";
-    case RunOutcome::Interrupted: return "interrupted";
-    case RunOutcome::Diverged: return "diverged";
+    case RunOutcome::Finished:
+      return "finished";
+    case RunOutcome::Interrupted:
+      return "interrupted";
+    case RunOutcome::Diverged:
+      return "diverged";
   }
   return "unknown";
 }
@@ -76,7 +80,8 @@ EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batch
   model->eval();
   double lossSum = 0;
   int64_t tokens = 0;
-  for (int64_t b = 0, at = 0; at < split.size() && (maxBatches == 0 || b < maxBatches); ++b, at += batchSize) {
+  for (int64_t b = 0, at = 0; at < split.size() && (maxBatches == 0 || b < maxBatches);
+       ++b, at += batchSize) {
     int64_t end = std::min(split.size(), at + batchSize);
     auto logits = model->forward(split.inputs.slice(0, at, end));
     auto targets = split.targets.slice(0, at, end);
@@ -94,8 +99,12 @@ EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batch
   return r;
 }
 
-Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string checkpointDir, MetricSink* sink)
-    : cfg_(cfg), data_(data), checkpointDir_(std::move(checkpointDir)), sink_(sink),
+Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string checkpointDir,
+                 MetricSink* sink)
+    : cfg_(cfg),
+      data_(data),
+      checkpointDir_(std::move(checkpointDir)),
+      sink_(sink),
       bestValLoss_(std::numeric_limits<double>::infinity()) {
   const auto& t = cfg_.train;
   torch::manual_seed(uint64_t(t.seed));
@@ -111,7 +120,8 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
 
 double Trainer::learningRateAt(int64_t step) const {
   const auto& t = cfg_.train;
-  if (t.warmupSteps > 0 && step < t.warmupSteps) return t.learningRate * double(step + 1) / double(t.warmupSteps);
+  if (t.warmupSteps > 0 && step < t.warmupSteps)
+    return t.learningRate * double(step + 1) / double(t.warmupSteps);
   double span = std::max<int64_t>(1, totalSteps_ - t.warmupSteps);
   double progress = std::min(1.0, double(step - t.warmupSteps) / span);
   return t.minLearningRate + 0.5 * (t.learningRate - t.minLearningRate) * (1.0 + std::cos(M_PI * progress));
@@ -245,7 +255,8 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
       sink_->onProgress(p);
     }
     const bool epochEnd = batchInEpoch_ >= stepsPerEpoch_;
-    if ((t.evalEvery > 0 && step_ % t.evalEvery == 0) || (t.evalEvery == 0 && epochEnd) || step_ == totalSteps_) {
+    if ((t.evalEvery > 0 && step_ % t.evalEvery == 0) || (t.evalEvery == 0 && epochEnd) ||
+        step_ == totalSteps_) {
       evaluateAndRecord();
       save(lastCheckpointPath());
     }

@@ -1,5 +1,6 @@
-#include <QtTest/QtTest>
 #include <sqlite3.h>
+
+#include <QtTest/QtTest>
 
 #include "TestSuite.h"
 
@@ -111,7 +112,8 @@ class CliTest : public QObject {
     QCOMPARE(head["shape"].toArray()[1].toInt(), 32);
     qint64 end = 0;
     for (auto it = header.begin(); it != header.end(); ++it)
-      if (it.key() != "__metadata__") end = std::max<qint64>(end, qint64(it.value().toObject()["data_offsets"].toArray()[1].toDouble()));
+      if (it.key() != "__metadata__")
+        end = std::max<qint64>(end, qint64(it.value().toObject()["data_offsets"].toArray()[1].toDouble()));
     QCOMPARE(qint64(all.size()), qint64(8 + n + end));
 
     QCOMPARE(cli({"runs", "show", "99", "--db", "runs.db"}).code, 2);
@@ -143,11 +145,15 @@ class CliTest : public QObject {
     sqlite3_close(db);
 
     auto show = cli({"runs", "show", "1", "--json", "--db", "kill.db"});
-    QCOMPARE(QJsonDocument::fromJson(show.out.toUtf8()).object()["status"].toString(), QString("interrupted"));
+    QCOMPARE(QJsonDocument::fromJson(show.out.toUtf8()).object()["status"].toString(),
+             QString("interrupted"));
     auto resumed = cli({"train", "--resume", "1", "--db", "kill.db"});
     QVERIFY2(resumed.code == 0, qPrintable(resumed.err));
     QVERIFY(resumed.err.contains("resuming run 1 from step"));
-    QCOMPARE(cli({"metrics", "export", "--run", "1", "--key", "train/loss", "--csv", "k.csv", "--db", "kill.db"}).code, 0);
+    QCOMPARE(
+        cli({"metrics", "export", "--run", "1", "--key", "train/loss", "--csv", "k.csv", "--db", "kill.db"})
+            .code,
+        0);
     QFile csv(dir_.path() + "/k.csv");
     QVERIFY(csv.open(QIODevice::ReadOnly));
     auto rows = QString(csv.readAll()).split('\n', Qt::SkipEmptyParts);

@@ -20,13 +20,15 @@ class ConfigSchemaTest : public QObject {
 
  private slots:
   void rangeErrorNamesPathExpectationAndValue() {
-    QCOMPARE(errorOf({{"model", {{"num_experts", 0}}}}), QString("model.num_experts: expected integer >= 1, got 0"));
+    QCOMPARE(errorOf({{"model", {{"num_experts", 0}}}}),
+             QString("model.num_experts: expected integer >= 1, got 0"));
   }
   void wrongTypeIsAnError() {
     QCOMPARE(errorOf({{"model", {{"embed_dim", "256"}}}}),
              QString("model.embed_dim: expected integer in [8, 16384], got \"256\" (string)"));
     QVERIFY(errorOf({{"train", {{"batch_size", 2.5}}}}).startsWith("train.batch_size: expected integer"));
-    QVERIFY(errorOf({{"loss", {{"ignore_token_zero", 1}}}}).startsWith("loss.ignore_token_zero: expected boolean"));
+    QVERIFY(errorOf({{"loss", {{"ignore_token_zero", 1}}}})
+                .startsWith("loss.ignore_token_zero: expected boolean"));
   }
   void unknownKeysAndSectionsAreErrors() {
     QCOMPARE(errorOf({{"model", {{"num_expert", 4}}}}),
@@ -44,7 +46,8 @@ class ConfigSchemaTest : public QObject {
     auto again = ExperimentConfig::fromJson(cfg.json);
     QCOMPARE(again.json, cfg.json);
     // Every schema field appears in the filled document.
-    for (const auto& f : ConfigSchema::experiment().fields()) QVERIFY(cfg.json[f.section()].contains(f.key()));
+    for (const auto& f : ConfigSchema::experiment().fields())
+      QVERIFY(cfg.json[f.section()].contains(f.key()));
   }
   void setOverridesParseByType() {
     nlohmann::json doc = nlohmann::json::object();
@@ -64,12 +67,14 @@ class ConfigSchemaTest : public QObject {
     QVERIFY_THROWS_EXCEPTION(ConfigError, s.applyOverride(doc, "novalue"));
   }
   void presetsValidate() {
-    for (const char* p : {"quickstart.json", "seed-default.json", "seed-sweep-baseline.json", "dense-baseline.json"})
+    for (const char* p :
+         {"quickstart.json", "seed-default.json", "seed-sweep-baseline.json", "dense-baseline.json"})
       ExperimentConfig::load(std::string(MOELAB_SOURCE_DIR) + "/experiments/" + p);
   }
   void helpListsEveryKey() {
     std::string help = ConfigSchema::experiment().helpText();
-    for (const auto& f : ConfigSchema::experiment().fields()) QVERIFY2(help.find(f.path) != std::string::npos, f.path.c_str());
+    for (const auto& f : ConfigSchema::experiment().fields())
+      QVERIFY2(help.find(f.path) != std::string::npos, f.path.c_str());
   }
 };
 MOELAB_TEST_SUITE(ConfigSchemaTest)

@@ -1,9 +1,9 @@
-#include <QtTest/QtTest>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <QtTest/QtTest>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -97,7 +97,8 @@ class DataFetcherTest : public QObject {
     QCOMPARE(out.size(), size_t(1));
     QVERIFY(!out[0].skipped);
     std::string dest = dir.path().toStdString() + "/tinyshakespeare/input.txt";
-    QCOMPARE(QString::fromStdString(Sha256::ofFile(dest)), QString::fromStdString(shakespeare().files[0].sha256));
+    QCOMPARE(QString::fromStdString(Sha256::ofFile(dest)),
+             QString::fromStdString(shakespeare().files[0].sha256));
     QVERIFY(!seen.empty());
     QCOMPARE(seen.back().bytes, int64_t(1115394));
     int before = server.requests;

@@ -24,7 +24,8 @@ class Gpt2TokenizerTest : public QObject {
       std::string text = rec["text"];
       auto expected = rec["ids"].get<std::vector<int64_t>>();
       auto got = tok.encode(text);
-      QVERIFY2(got == expected, ("record " + std::to_string(records + 1) + ": " + text.substr(0, 60)).c_str());
+      QVERIFY2(got == expected,
+               ("record " + std::to_string(records + 1) + ": " + text.substr(0, 60)).c_str());
       QCOMPARE(tok.decode(got), text);
       ++records;
       ids += int(got.size());

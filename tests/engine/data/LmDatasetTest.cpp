@@ -63,8 +63,11 @@ class LmDatasetTest : public QObject {
   }
   void packedModeFillsEveryPosition() {
     DataLocator locator(test::dataDir().toStdString());
-    auto ds = LmDataset::load(config({{"sample_mode", "packed"}, {"num_train_samples", 20}, {"num_eval_samples", 4},
-                                      {"dataset", "tinyshakespeare"}, {"tokenizer", "char"}}),
+    auto ds = LmDataset::load(config({{"sample_mode", "packed"},
+                                      {"num_train_samples", 20},
+                                      {"num_eval_samples", 4},
+                                      {"dataset", "tinyshakespeare"},
+                                      {"tokenizer", "char"}}),
                               locator);
     QCOMPARE(ds.train.size(), int64_t(20));
     QVERIFY(ds.train.targets.ne(-100).all().item<bool>());

@@ -1,5 +1,4 @@
 #include <QtTest/QtTest>
-
 #include <cmath>
 
 #include "TestSuite.h"
@@ -102,7 +101,8 @@ class AttentionTest : public QObject {
     a->outBias.zero_();
     auto x = torch::randn({1, 5, 16});
     auto y1 = a->forward(x, 1, 5), y2 = a->forward(x * 10.0, 1, 5);
-    QVERIFY2(torch::allclose(y2, y1 * 10.0, 1e-3, 1e-4), std::to_string((y2 - y1 * 10).abs().max().item<double>()).c_str());
+    QVERIFY2(torch::allclose(y2, y1 * 10.0, 1e-3, 1e-4),
+             std::to_string((y2 - y1 * 10).abs().max().item<double>()).c_str());
   }
 };
 MOELAB_TEST_SUITE(AttentionTest)

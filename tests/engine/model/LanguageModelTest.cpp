@@ -7,9 +7,7 @@ using namespace moelab;
 
 class LanguageModelTest : public QObject {
   Q_OBJECT
-  static ModelConfig seed(int64_t d) {
-    return {"gnn_moe", d, 4, 8, 4, 2, 128, 50257, 0.1};
-  }
+  static ModelConfig seed(int64_t d) { return {"gnn_moe", d, 4, 8, 4, 2, 128, 50257, 0.1}; }
  private slots:
   void parameterCountsEqualTheSeeds() {
     QCOMPARE(LanguageModel(seed(256))->parameterBreakdown().total, int64_t(39773401));

@@ -170,7 +170,8 @@ class SparseMoeTest : public QObject {
       const int64_t layer = attention + 2 * D /*norms*/ + E * D /*router*/ + E * 3 * D * I;
       return V * D + L * layer + D /*final norm*/;
     };
-    auto cfg = ExperimentConfig::load(std::string(MOELAB_SOURCE_DIR) + "/experiments/seed-moe-transformer.json");
+    auto cfg =
+        ExperimentConfig::load(std::string(MOELAB_SOURCE_DIR) + "/experiments/seed-moe-transformer.json");
     for (int64_t L : {1, 2}) {
       auto m = resolveModelConfig(cfg, 50257);
       m.numLayers = L;
@@ -180,13 +181,31 @@ class SparseMoeTest : public QObject {
   }
   void smallSparseModelLearnsWithoutDeadExperts() {
     auto cfg = ExperimentConfig::fromJson(
-        {{"model", {{"architecture", "sparse_moe"}, {"embed_dim", 32}, {"num_layers", 2}, {"num_heads", 4},
-                    {"n_kv_heads", 2}, {"num_experts", 4}, {"top_k", 2}, {"expert_intermediate_dim", 48},
-                    {"position", "rope"}, {"norm", "rmsnorm"}, {"qk_norm", true}, {"gated_attention", true},
-                    {"tie_embeddings", true}, {"max_seq_length", 32}, {"dropout", 0.0}}},
+        {{"model",
+          {{"architecture", "sparse_moe"},
+           {"embed_dim", 32},
+           {"num_layers", 2},
+           {"num_heads", 4},
+           {"n_kv_heads", 2},
+           {"num_experts", 4},
+           {"top_k", 2},
+           {"expert_intermediate_dim", 48},
+           {"position", "rope"},
+           {"norm", "rmsnorm"},
+           {"qk_norm", true},
+           {"gated_attention", true},
+           {"tie_embeddings", true},
+           {"max_seq_length", 32},
+           {"dropout", 0.0}}},
          {"data", {{"tokenizer", "char"}, {"num_train_samples", 400}, {"num_eval_samples", 32}}},
-         {"train", {{"batch_size", 8}, {"learning_rate", 3e-3}, {"epochs", 1}, {"max_batches_per_epoch", 50},
-                    {"eval_every", 0}, {"log_every", 5}, {"warmup_steps", 5}}}});
+         {"train",
+          {{"batch_size", 8},
+           {"learning_rate", 3e-3},
+           {"epochs", 1},
+           {"max_batches_per_epoch", 50},
+           {"eval_every", 0},
+           {"log_every", 5},
+           {"warmup_steps", 5}}}});
     auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
     QTemporaryDir d;
     struct Sink : MetricSink {
@@ -199,7 +218,8 @@ class SparseMoeTest : public QObject {
     auto before = evaluate(t.model(), data.valid, 8, 0);
     QVERIFY(t.run() == RunOutcome::Finished);
     auto after = evaluate(t.model(), data.valid, 8, 0);
-    QVERIFY2(after.loss < before.loss - 1.0, (std::to_string(before.loss) + " -> " + std::to_string(after.loss)).c_str());
+    QVERIFY2(after.loss < before.loss - 1.0,
+             (std::to_string(before.loss) + " -> " + std::to_string(after.loss)).c_str());
     QCOMPARE(sink.last.at("moe/dead_experts_max"), 0.0);
     QVERIFY(sink.last.count("moe/layer1/gini"));
     QVERIFY(sink.last.at("moe/aux_loss_mean") > 0);

@@ -1,5 +1,4 @@
 #include <QtTest/QtTest>
-
 #include <numeric>
 
 #include "TestSuite.h"
@@ -13,10 +12,11 @@ using namespace moelab::sim;
 
 namespace {
 Scenario scenario(nlohmann::json overrides) {
-  nlohmann::json doc = {{"model", {{"num_experts", 64}, {"top_k", 2}, {"hidden", 4096}, {"tokens_per_gpu", 65536},
-                                   {"backward", false}}},
-                        {"sim", {{"steps", 3}}},
-                        {"compare", {{"strategies", nlohmann::json::array()}, {"placements", nlohmann::json::array()}}}};
+  nlohmann::json doc = {
+      {"model",
+       {{"num_experts", 64}, {"top_k", 2}, {"hidden", 4096}, {"tokens_per_gpu", 65536}, {"backward", false}}},
+      {"sim", {{"steps", 3}}},
+      {"compare", {{"strategies", nlohmann::json::array()}, {"placements", nlohmann::json::array()}}}};
   doc.merge_patch(overrides);
   return Scenario::fromJson(doc);
 }
@@ -47,7 +47,7 @@ class NetworkSimTest : public QObject {
       const char* preset;
       int nodes;
       double busbw;
-    } cases[] = {{"dgx-h100", 1, 370}, {"dgx-a100", 1, 230}, {"dgx-h100", 2, 90.9},
+    } cases[] = {{"dgx-h100", 1, 370},  {"dgx-a100", 1, 230},  {"dgx-h100", 2, 90.9},
                  {"dgx-h100", 4, 62.6}, {"dgx-h100", 8, 54.6}, {"dgx-h100", 16, 51.3}};
     for (const auto& c : cases) {
       double got = uniformBusBandwidthGBps(c.preset, c.nodes);
@@ -57,7 +57,8 @@ class NetworkSimTest : public QObject {
   }
   void bytesSentEqualBytesReceived() {
     for (const char* kind : {"uniform", "zipf", "hot"}) {
-      Scenario s = scenario({{"cluster", {{"nodes", 3}}}, {"traffic", {{"kind", kind}, {"source_variation", 0.3}}}});
+      Scenario s =
+          scenario({{"cluster", {{"nodes", 3}}}, {"traffic", {{"kind", kind}, {"source_variation", 0.3}}}});
       AllToAllTraffic t;
       std::mt19937_64 rng(3);
       std::uniform_real_distribution<double> u(1e6, 5e6);
@@ -78,7 +79,8 @@ class NetworkSimTest : public QObject {
   void completionGrowsWithImbalance() {
     double previous = 0;
     for (double ratio : {1.0, 2.0, 4.0, 8.0}) {
-      Scenario s = scenario({{"cluster", {{"nodes", 2}}}, {"traffic", {{"kind", "hot"}, {"hot_max_over_mean", ratio}}},
+      Scenario s = scenario({{"cluster", {{"nodes", 2}}},
+                             {"traffic", {{"kind", "hot"}, {"hot_max_over_mean", ratio}}},
                              {"model", {{"tokens_per_gpu", 4096}}}});
       double t = meanStep(s);
       QVERIFY2(t > previous, std::to_string(ratio).c_str());
@@ -111,17 +113,21 @@ class NetworkSimTest : public QObject {
     QVERIFY(std::abs(done[1] - 4.0) < 1e-9);
   }
   void deterministicForASeed() {
-    auto a = simulateStepTimes(scenario({{"traffic", {{"kind", "zipf"}, {"variation", 0.3}}}, {"sim", {{"steps", 20}}},
+    auto a = simulateStepTimes(scenario({{"traffic", {{"kind", "zipf"}, {"variation", 0.3}}},
+                                         {"sim", {{"steps", 20}}},
                                          {"cluster", {{"nodes", 2}}}}));
-    auto b = simulateStepTimes(scenario({{"traffic", {{"kind", "zipf"}, {"variation", 0.3}}}, {"sim", {{"steps", 20}}},
+    auto b = simulateStepTimes(scenario({{"traffic", {{"kind", "zipf"}, {"variation", 0.3}}},
+                                         {"sim", {{"steps", 20}}},
                                          {"cluster", {{"nodes", 2}}}}));
     auto c = simulateStepTimes(scenario({{"traffic", {{"kind", "zipf"}, {"variation", 0.3}}},
-                                         {"sim", {{"steps", 20}, {"seed", 9}}}, {"cluster", {{"nodes", 2}}}}));
+                                         {"sim", {{"steps", 20}, {"seed", 9}}},
+                                         {"cluster", {{"nodes", 2}}}}));
     QVERIFY(a == b);
     QVERIFY(a != c);
   }
   void replicationAndRebalancingHelpSkewedTraffic() {
-    Scenario s = scenario({{"cluster", {{"nodes", 2}}}, {"traffic", {{"kind", "zipf"}, {"zipf_s", 1.2}}},
+    Scenario s = scenario({{"cluster", {{"nodes", 2}}},
+                           {"traffic", {{"kind", "zipf"}, {"zipf_s", 1.2}}},
                            {"compare", {{"strategies", {"replicate_hot", "greedy_rebalance"}}}}});
     auto result = runScenario(s);
     const auto& rows = result["comparison"];
@@ -142,15 +148,22 @@ class NetworkSimTest : public QObject {
       }
       return {};
     };
-    QCOMPARE(errorOf({{"model", {{"num_experts", 0}}}}), QString("model.num_experts: expected integer in [1, 1e+06], got 0"));
-    QVERIFY(errorOf({{"cluster", {{"nodez", 2}}}}).startsWith("cluster.nodez: unknown key (did you mean cluster.nodes?)"));
+    QCOMPARE(errorOf({{"model", {{"num_experts", 0}}}}),
+             QString("model.num_experts: expected integer in [1, 1e+06], got 0"));
+    QVERIFY(errorOf({{"cluster", {{"nodez", 2}}}})
+                .startsWith("cluster.nodez: unknown key (did you mean cluster.nodes?)"));
     QVERIFY(errorOf({{"cluster", {{"preset", "tpu"}}}}).startsWith("cluster.preset: expected one of"));
-    QVERIFY(errorOf({{"placement", {{"kind", "custom"}, {"map", {0, 1}}}}}).startsWith("placement.map: expected 64 GPU"));
-    QVERIFY(errorOf({{"placement", {{"kind", "custom"}, {"map", std::vector<int>(64, 9)}}}}).startsWith("placement.map[0]"));
-    QVERIFY(errorOf({{"traffic", {{"kind", "counts"}, {"counts", {{1, 2, 3}}}}}}).startsWith("traffic.counts[0]: expected 64"));
+    QVERIFY(errorOf({{"placement", {{"kind", "custom"}, {"map", {0, 1}}}}})
+                .startsWith("placement.map: expected 64 GPU"));
+    QVERIFY(errorOf({{"placement", {{"kind", "custom"}, {"map", std::vector<int>(64, 9)}}}})
+                .startsWith("placement.map[0]"));
+    QVERIFY(errorOf({{"traffic", {{"kind", "counts"}, {"counts", {{1, 2, 3}}}}}})
+                .startsWith("traffic.counts[0]: expected 64"));
     QVERIFY(errorOf({{"compare", {{"strategies", {"magic"}}}}}).startsWith("compare.strategies[0]"));
-    QVERIFY(errorOf({{"cluster", {{"intra_efficiency", {{1e6, 1.5}}}}}}).startsWith("cluster.intra_efficiency[0]"));
-    QVERIFY(errorOf({{"traffic", {{"kind", "hot"}, {"hot_max_over_mean", 100.0}}}}).startsWith("traffic.hot_max_over_mean"));
+    QVERIFY(errorOf({{"cluster", {{"intra_efficiency", {{1e6, 1.5}}}}}})
+                .startsWith("cluster.intra_efficiency[0]"));
+    QVERIFY(errorOf({{"traffic", {{"kind", "hot"}, {"hot_max_over_mean", 100.0}}}})
+                .startsWith("traffic.hot_max_over_mean"));
   }
 };
 MOELAB_TEST_SUITE(NetworkSimTest)

@@ -1,6 +1,6 @@
-#include <QtTest/QtTest>
 #include <sqlite3.h>
 
+#include <QtTest/QtTest>
 #include <cmath>
 
 #include "TestSuite.h"
@@ -32,15 +32,22 @@ class ExperimentStoreTest : public QObject {
     sqlite3* db;
     sqlite3_open(path.c_str(), &db);
     const char* v1 =
-        "CREATE TABLE experiments(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);"
-        "CREATE TABLE runs(id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL, name TEXT NOT NULL, status TEXT "
-        "NOT NULL, config TEXT NOT NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, heartbeat_at "
-        "TEXT, step INTEGER NOT NULL DEFAULT 0, pid INTEGER, host TEXT, provenance TEXT, error TEXT, checkpoint_dir TEXT);"
-        "CREATE TABLE params(run_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY(run_id, key));"
-        "CREATE TABLE metrics(run_id INTEGER NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL, value REAL, kind "
+        "CREATE TABLE experiments(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT "
+        "NULL);"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL, name TEXT NOT NULL, "
+        "status TEXT "
+        "NOT NULL, config TEXT NOT NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, "
+        "heartbeat_at "
+        "TEXT, step INTEGER NOT NULL DEFAULT 0, pid INTEGER, host TEXT, provenance TEXT, error TEXT, "
+        "checkpoint_dir TEXT);"
+        "CREATE TABLE params(run_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY(run_id, "
+        "key));"
+        "CREATE TABLE metrics(run_id INTEGER NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL, value REAL, "
+        "kind "
         "INTEGER NOT NULL DEFAULT 0, wall_time REAL NOT NULL, PRIMARY KEY(run_id, key, step)) WITHOUT ROWID;"
         "INSERT INTO experiments VALUES(1, 'old', '2026-01-01T00:00:00Z');"
-        "INSERT INTO runs(id, experiment_id, name, status, config, created_at) VALUES(1, 1, 'old', 'finished', '{}', 'x');"
+        "INSERT INTO runs(id, experiment_id, name, status, config, created_at) VALUES(1, 1, 'old', "
+        "'finished', '{}', 'x');"
         "INSERT INTO metrics VALUES(1, 'train/loss', 10, 5.0, 0, 1.0), (1, 'train/loss', 20, 4.0, 0, 2.0);"
         "PRAGMA user_version=1;";
     QCOMPARE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
@@ -66,7 +73,8 @@ class ExperimentStoreTest : public QObject {
     QTemporaryDir dir;
     ExperimentStore s(dir.path().toStdString() + "/m.db");
     int64_t run = s.createRun("exp", "r", {{"a", 1}});
-    s.logMetrics(run, {{"loss", 1, 3.0, 1}, {"loss", 2, 2.0, 2}, {"loss", 3, NAN, 3}, {"gn", 3, INFINITY, 3}});
+    s.logMetrics(run,
+                 {{"loss", 1, 3.0, 1}, {"loss", 2, 2.0, 2}, {"loss", 3, NAN, 3}, {"gn", 3, INFINITY, 3}});
     s.logMetrics(run, {{"loss", 2, 2.5, 4}});
     auto m = s.metrics(run, "loss");
     QCOMPARE(m.size(), size_t(3));
@@ -90,7 +98,8 @@ class ExperimentStoreTest : public QObject {
     // Pretend `dead` was started by a process that no longer exists.
     sqlite3* db;
     sqlite3_open(path.c_str(), &db);
-    sqlite3_exec(db, ("UPDATE runs SET pid = 999999999 WHERE id = " + std::to_string(dead)).c_str(), nullptr, nullptr, nullptr);
+    sqlite3_exec(db, ("UPDATE runs SET pid = 999999999 WHERE id = " + std::to_string(dead)).c_str(), nullptr,
+                 nullptr, nullptr);
     sqlite3_close(db);
     ExperimentStore s(path);
     QCOMPARE(QString::fromStdString(s.run(dead)->status), QString("interrupted"));

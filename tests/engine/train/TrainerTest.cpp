@@ -1,5 +1,4 @@
 #include <QtTest/QtTest>
-
 #include <atomic>
 
 #include "TestSuite.h"
@@ -23,16 +22,31 @@ struct LossRecorder : MetricSink {
   void onProgress(const TrainProgress& p) override {
     if (stop && p.step == stopAfter) *stop = true;
   }
-  void onArtifact(const std::string& key, int64_t, const nlohmann::json&) override { artifacts.push_back(key); }
+  void onArtifact(const std::string& key, int64_t, const nlohmann::json&) override {
+    artifacts.push_back(key);
+  }
 };
 
 ExperimentConfig tinyConfig(int64_t maxBatches, double dropout) {
   return ExperimentConfig::fromJson(
-      {{"model", {{"embed_dim", 32}, {"num_layers", 1}, {"num_heads", 2}, {"num_experts", 2}, {"gnn_layers", 1},
-                  {"max_seq_length", 32}, {"dropout", dropout}}},
+      {{"model",
+        {{"embed_dim", 32},
+         {"num_layers", 1},
+         {"num_heads", 2},
+         {"num_experts", 2},
+         {"gnn_layers", 1},
+         {"max_seq_length", 32},
+         {"dropout", dropout}}},
        {"data", {{"tokenizer", "char"}, {"num_train_samples", 400}, {"num_eval_samples", 32}}},
-       {"train", {{"batch_size", 8}, {"learning_rate", 3e-3}, {"epochs", 2}, {"max_batches_per_epoch", maxBatches},
-                  {"eval_every", 10}, {"log_every", 1}, {"warmup_steps", 5}, {"seed", 7}}}});
+       {"train",
+        {{"batch_size", 8},
+         {"learning_rate", 3e-3},
+         {"epochs", 2},
+         {"max_batches_per_epoch", maxBatches},
+         {"eval_every", 10},
+         {"log_every", 1},
+         {"warmup_steps", 5},
+         {"seed", 7}}}});
 }
 }  // namespace
 
@@ -48,7 +62,8 @@ class TrainerTest : public QObject {
     auto before = evaluate(t.model(), data.valid, 8, 0);
     QVERIFY(t.run() == RunOutcome::Finished);
     auto after = evaluate(t.model(), data.valid, 8, 0);
-    QVERIFY2(after.loss < before.loss - 1.0, (std::to_string(before.loss) + " -> " + std::to_string(after.loss)).c_str());
+    QVERIFY2(after.loss < before.loss - 1.0,
+             (std::to_string(before.loss) + " -> " + std::to_string(after.loss)).c_str());
     QVERIFY(rec.loss.at(80) < rec.loss.at(1));
     QVERIFY(QFile::exists(dir.path() + "/best.pt"));
     QVERIFY(QFile::exists(dir.path() + "/last.pt"));
@@ -79,7 +94,9 @@ class TrainerTest : public QObject {
     for (int64_t s = 1; s <= 16; ++s) {
       double resumed = s <= 5 ? first.loss.at(s) : second.loss.at(s);
       QVERIFY2(std::abs(resumed - full.loss.at(s)) < 1e-6,
-               ("step " + std::to_string(s) + ": " + std::to_string(resumed) + " vs " + std::to_string(full.loss.at(s))).c_str());
+               ("step " + std::to_string(s) + ": " + std::to_string(resumed) + " vs " +
+                std::to_string(full.loss.at(s)))
+                   .c_str());
     }
   }
   void cosineScheduleWithWarmup() {
