@@ -169,10 +169,12 @@ void Trainer::evaluateAndRecord() {
       for (auto& layer : adj) {
         nlohmann::json gnn = nlohmann::json::array();
         for (auto& a : layer) {
-          auto acc = a.contiguous();
-          std::vector<std::vector<double>> m(size_t(a.size(0)));
-          for (int64_t i = 0; i < a.size(0); ++i)
-            for (int64_t j = 0; j < a.size(1); ++j) m[size_t(i)].push_back(acc[i][j].item<double>());
+          // One copy to CPU doubles, then plain reads (item() per cell would dispatch E*E ops).
+          auto cpu = a.to(torch::kCPU, torch::kDouble).contiguous();
+          const double* p = cpu.data_ptr<double>();
+          std::vector<std::vector<double>> m;
+          for (int64_t i = 0; i < cpu.size(0); ++i)
+            m.emplace_back(p + i * cpu.size(1), p + (i + 1) * cpu.size(1));
           gnn.push_back(m);
         }
         layers.push_back(gnn);

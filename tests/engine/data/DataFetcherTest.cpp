@@ -86,6 +86,10 @@ class LocalHttpServer {
 class DataFetcherTest : public QObject {
   Q_OBJECT
   static FetchDataset shakespeare() { return findDataset("tinyshakespeare"); }
+  // Whether the download left `suffix` ("" = the final file, ".part" = the temporary) in `dir`.
+  static bool leftBehind(const QTemporaryDir& dir, const std::string& suffix) {
+    return fs::exists(dir.path().toStdString() + "/tinyshakespeare/input.txt" + suffix);
+  }
  private slots:
   void downloadsVerifiesAndSkipsWhatIsPresent() {
     QTemporaryDir dir;
@@ -118,8 +122,8 @@ class DataFetcherTest : public QObject {
     } catch (const DataError& e) {
       QVERIFY(QString(e.what()).contains("checksum mismatch for tinyshakespeare/input.txt"));
     }
-    QVERIFY(!fs::exists(dir.path().toStdString() + "/tinyshakespeare/input.txt"));
-    QVERIFY(!fs::exists(dir.path().toStdString() + "/tinyshakespeare/input.txt.part"));
+    QVERIFY(!leftBehind(dir, ""));
+    QVERIFY(!leftBehind(dir, ".part"));
   }
   void droppedConnectionIsRetried() {
     QTemporaryDir dir;
@@ -130,7 +134,7 @@ class DataFetcherTest : public QObject {
     fetcher.setMirror(server.url());
     auto out = fetcher.fetch(shakespeare());
     QCOMPARE(int(server.requests), 2);
-    QVERIFY(fs::exists(dir.path().toStdString() + "/tinyshakespeare/input.txt"));
+    QVERIFY(leftBehind(dir, ""));
   }
   void persistentDropFailsCleanly() {
     QTemporaryDir dir;
@@ -141,8 +145,8 @@ class DataFetcherTest : public QObject {
     fetcher.setMirror(server.url());
     fetcher.setMaxAttempts(2);
     QVERIFY_THROWS_EXCEPTION(DataError, fetcher.fetch(shakespeare()));
-    QVERIFY(!fs::exists(dir.path().toStdString() + "/tinyshakespeare/input.txt"));
-    QVERIFY(!fs::exists(dir.path().toStdString() + "/tinyshakespeare/input.txt.part"));
+    QVERIFY(!leftBehind(dir, ""));
+    QVERIFY(!leftBehind(dir, ".part"));
   }
   void unknownNameListsKnownOnes() {
     try {
