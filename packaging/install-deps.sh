@@ -8,7 +8,7 @@ PKGS=(
   libtorch-dev libgloo-dev libopenblas0-pthread libtcmalloc-minimal4
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev
   nlohmann-json3-dev libsqlite3-dev libcurl4-openssl-dev
-  python3 xvfb xauth
+  python3 python3-numpy xvfb xauth
 )
 
 missing=()

@@ -85,18 +85,12 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   std::vector<double> fwdBwd, update;
   for (int i = 0; i < warmupSteps + steps; ++i) {
     auto s = std::chrono::steady_clock::now();
-    opt.zero_grad();
-    auto loss = languageModelLoss(model->forward(inputs), targets);
-    if (auto aux = model->auxiliaryLoss(); aux.defined()) loss = loss + aux;
-    loss.backward();
-    const double backwardDone = seconds(s);
-    if (t.gradClip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), t.gradClip);
-    opt.step();
-    model->afterOptimizerStep();
+    StepResult step = trainStep(model, opt, inputs, targets, {}, t.gradClip);
+    if (step.diverged) throw std::runtime_error("bench: " + step.problem);
     if (i >= warmupSteps) {
       r.stepSeconds.push_back(seconds(s));
-      fwdBwd.push_back(backwardDone);
-      update.push_back(r.stepSeconds.back() - backwardDone);
+      fwdBwd.push_back(step.forwardBackwardSeconds);
+      update.push_back(r.stepSeconds.back() - step.forwardBackwardSeconds);
     }
   }
   r.medianStepSeconds = median(r.stepSeconds);

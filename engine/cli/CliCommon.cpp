@@ -6,6 +6,7 @@
 
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
+#include "data/VocabTokenizer.h"
 #include "train/Checkpoint.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
@@ -43,12 +44,30 @@ std::string runCheckpoint(const ExperimentStore& store, int64_t runId, bool pref
   throw UserError("run " + std::to_string(runId) + ": no checkpoint in " + run->checkpointDir);
 }
 
-LoadedModel loadModel(const std::string& path, const std::string& dataDir) {
+std::string checkpointFromArgs(const CliArgs& a, const std::string& which) {
+  if (a.has("checkpoint") == a.has("run"))
+    throw UserError("give exactly one of --run ID or --checkpoint FILE");
+  if (a.has("checkpoint")) return a.get("checkpoint");
+  auto store = openStore(a, /*mustExist=*/true);
+  return runCheckpoint(*store, parseRunId(a.get("run")), /*preferBest=*/which == "best");
+}
+
+LoadedModel loadModel(const std::string& path, const std::string& dataDir, bool withTokenizer) {
   CheckpointState s = readCheckpointState(path);
   LoadedModel m;
   m.config = ExperimentConfig::fromJson(s.config);
-  m.tokenizer = LmDataset::tokenizerFromDescription(s.tokenizer, DataLocator(dataDir));
-  m.model = LanguageModel(resolveModelConfig(m.config, m.tokenizer->vocabSize()));
+  int64_t vocab = s.vocabSize;
+  if (withTokenizer) {
+    m.tokenizer = LmDataset::tokenizerFromDescription(s.tokenizer, DataLocator(dataDir));
+    vocab = m.tokenizer->vocabSize();
+  } else if (vocab == 0) {
+    // Checkpoints from before the vocabulary size was recorded: GPT-2's is fixed, word and char
+    // tokenizers carry their symbols in the description.
+    vocab = s.tokenizer.value("name", "") == "gpt2"
+                ? 50257
+                : VocabTokenizer::fromDescription(s.tokenizer).vocabSize();
+  }
+  m.model = LanguageModel(resolveModelConfig(m.config, vocab));
   loadCheckpoint(path, m.model, nullptr, false);
   m.model->eval();
   m.step = s.step;

@@ -14,14 +14,19 @@ std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist = fa
 int64_t parseRunId(const std::string& text);
 // best.pt of the run if present (or last.pt when preferBest is false or no best exists).
 std::string runCheckpoint(const ExperimentStore& store, int64_t runId, bool preferBest);
+// --checkpoint FILE, or --run ID's best.pt / last.pt (`which`: "best" falls back to last.pt when
+// no evaluation has produced a best yet; "last").
+std::string checkpointFromArgs(const CliArgs& a, const std::string& which = "best");
 
 struct LoadedModel {
   ExperimentConfig config;
-  std::shared_ptr<const Tokenizer> tokenizer;
+  std::shared_ptr<const Tokenizer> tokenizer;  // null when loaded without one
   LanguageModel model{nullptr};
   int64_t step = 0;
 };
-LoadedModel loadModel(const std::string& checkpointPath, const std::string& dataDir);
+// withTokenizer false: the vocabulary size comes from the checkpoint, no tokenizer files needed.
+LoadedModel loadModel(const std::string& checkpointPath, const std::string& dataDir,
+                      bool withTokenizer = true);
 
 std::string formatDuration(double seconds);
 bool stdoutIsTerminal();

@@ -14,14 +14,19 @@ const char* kUsage = R"(moelab-cli: MoE Lab headless command line
 
 Usage:
   moelab-cli train CONFIG [--db F] [--data-dir D] [--set k=v]... [--max-steps N] [--threads N]
-                          [--resume RUN_ID] [--checkpoint-dir D]
+                          [--checkpoint-dir D]
+  moelab-cli train --resume RUN_ID [CONFIG] [--set k=v]... [--max-steps N] [--extend]
+                          (only threads/log_every/eval_every/eval_batches may change; a longer
+                           horizon needs --extend: the learning rate then decays smoothly from its
+                           current value; changes are recorded in the run)
   moelab-cli runs list [--db F] [--json]
   moelab-cli runs show ID [--db F] [--json]
   moelab-cli metrics export --run ID --csv OUT [--db F]
   moelab-cli params CONFIG [--set k=v]... [--data-dir D] [--json]
   moelab-cli tokenize --tokenizer gpt2 [--data-dir D]          (stdin text -> JSON ids)
   moelab-cli eval (--run ID [--db F] | --checkpoint F) [--split valid|test] [--data-dir D] [--json]
-  moelab-cli export-weights (--run ID [--db F] | --checkpoint F) --out F.safetensors
+  moelab-cli export-weights (--run ID [--which best|last] [--db F] | --checkpoint F) --out F.safetensors
+                                                                 (layout: docs/WEIGHTS.md)
   moelab-cli data fetch NAME... [--data-dir D] [--mirror URL]   (wikitext-2 gpt2-bpe tinyshakespeare lambada)
   moelab-cli data list [--data-dir D]
   moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--json]

@@ -1,5 +1,6 @@
 // eval, params, bench, export-weights: commands that build or load a model without training it.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -10,19 +11,12 @@
 #include "data/LmDataset.h"
 #include "data/TextCorpus.h"
 #include "io/SafetensorsWriter.h"
+#include "io/WeightExport.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
 
 namespace moelab::cli {
 namespace {
-
-std::string checkpointFromArgs(const CliArgs& a) {
-  if (a.has("checkpoint") == a.has("run"))
-    throw UserError("give exactly one of --run ID or --checkpoint FILE");
-  if (a.has("checkpoint")) return a.get("checkpoint");
-  auto store = openStore(a, /*mustExist=*/true);
-  return runCheckpoint(*store, parseRunId(a.get("run")), /*preferBest=*/true);
-}
 
 // The vocabulary size a config's model will have, loading data only when the tokenizer needs it.
 int64_t vocabForConfig(const ExperimentConfig& cfg, const std::string& dataDir) {
@@ -51,15 +45,35 @@ int evalCommand(const Words& words) {
   TokenSplit s = LmDataset::tokenize(split == "valid" ? corpus.valid : corpus.test, *m.tokenizer,
                                      m.config.data, m.config.model.maxSeqLength, m.config.data.numEvalSamples,
                                      m.config.train.ignoreTokenZero);
-  EvalResult r = evaluate(m.model, s, a.getInt("batch-size", m.config.train.batchSize), 0);
-  nlohmann::json out = {
-      {"checkpoint", path},         {"step", m.step},     {"split", split},     {"loss", r.loss},
-      {"perplexity", r.perplexity}, {"tokens", r.tokens}, {"samples", s.size()}};
-  if (a.has("json"))
+  EvalResult r = evaluate(m.model, s, a.getInt("batch-size", m.config.train.batchSize));
+  // What the run's periodic val/loss scored, so the two numbers can be told apart.
+  const int64_t subset = m.config.train.evalBatches * m.config.train.batchSize;
+  const bool runUsedSubset = split == "valid" && subset > 0 && subset < s.size();
+  nlohmann::json out = {{"checkpoint", path},
+                        {"step", m.step},
+                        {"split", split},
+                        {"loss", r.loss},
+                        {"perplexity", r.perplexity},
+                        {"tokens", r.tokens},
+                        {"samples", r.samples},
+                        {"batches", r.batches},
+                        {"whole_split", true},
+                        {"split_samples_cap", m.config.data.numEvalSamples}};
+  if (runUsedSubset) out["run_val_subset_samples"] = subset;
+  if (a.has("json")) {
     std::cout << out.dump(2) << "\n";
-  else
-    std::printf("%s split: loss %.4f  perplexity %.2f  tokens %ld  (checkpoint %s, step %ld)\n",
-                split.c_str(), r.loss, r.perplexity, long(r.tokens), path.c_str(), long(m.step));
+    return 0;
+  }
+  std::printf(
+      "%s split: loss %.4f  perplexity %.2f  over the whole split: %ld samples, %ld batches, %ld "
+      "tokens  (checkpoint %s, step %ld)\n",
+      split.c_str(), r.loss, r.perplexity, long(r.samples), long(r.batches), long(r.tokens), path.c_str(),
+      long(m.step));
+  if (runUsedSubset)
+    std::printf(
+        "note: the run's periodic val/loss scores a fixed subset of %ld of these %ld samples "
+        "(train.eval_batches=%ld); its val_full/loss at the end scores all of them\n",
+        long(subset), long(s.size()), long(m.config.train.evalBatches));
   return 0;
 }
 
@@ -145,16 +159,23 @@ int benchCommand(const Words& words) {
 }
 
 int exportWeightsCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {}, {"run", "checkpoint", "db", "out", "data-dir"});
+  auto a = CliArgs::parse(words, {}, {"run", "checkpoint", "db", "out", "which"});
   if (!a.has("out")) throw UserError("export-weights needs --out FILE.safetensors");
-  std::string path = checkpointFromArgs(a);
-  LoadedModel m = loadModel(path, a.get("data-dir"));
-  std::vector<std::pair<std::string, torch::Tensor>> tensors;
-  for (const auto& p : m.model->named_parameters()) tensors.emplace_back(p.key(), p.value());
-  writeSafetensors(
-      a.get("out"), tensors,
-      {{"format", "pt"}, {"moelab_config", m.config.json.dump()}, {"step", std::to_string(m.step)}});
-  std::fprintf(stderr, "wrote %zu tensors to %s\n", tensors.size(), a.get("out").c_str());
+  const std::string which = a.get("which", "best");
+  if (which != "best" && which != "last")
+    throw UserError("--which: expected best or last, got \"" + which + "\"");
+  if (a.has("which") && a.has("checkpoint")) throw UserError("--which applies to --run, not --checkpoint");
+  std::string path = checkpointFromArgs(a, which);
+  LoadedModel m = loadModel(path, "", /*withTokenizer=*/false);
+  const std::string taken = std::filesystem::path(path).stem().string();
+  auto tensors = exportedTensors(m.model);
+  writeSafetensors(a.get("out"), tensors, exportMetadata(m.model, m.config.json, m.step, taken));
+  std::fprintf(
+      stderr,
+      "wrote %zu tensors (layout moelab-weights-v1, see docs/WEIGHTS.md) from %s (%s, step %ld) to %s\n",
+      tensors.size(), path.c_str(), taken.c_str(), long(m.step), a.get("out").c_str());
+  if (a.has("run") && which == "best" && taken != "best")
+    std::fprintf(stderr, "note: run has no best.pt yet (no evaluation finished); exported last.pt\n");
   return 0;
 }
 

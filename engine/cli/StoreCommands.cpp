@@ -81,6 +81,11 @@ int runsCommand(const Words& words) {
     auto r = store->run(id);
     if (!r) throw UserError("no run with id " + std::to_string(id));
     auto j = runJson(*store, *r, true);
+    const auto history = store->configChanges(id);
+    j["config_changes"] = nlohmann::json::array();
+    for (const auto& c : history)
+      j["config_changes"].push_back(
+          {{"step", c.step}, {"changes", c.changes}, {"note", c.note}, {"at", c.changedAt}});
     if (a.has("json")) {
       std::cout << j.dump(2) << "\n";
       return 0;
@@ -95,6 +100,13 @@ int runsCommand(const Words& words) {
     for (const auto& [k, m] : store->latestMetrics(id))
       std::printf("    %-24s %-12g (step %ld)\n", k.c_str(), m.value, long(m.step));
     std::printf("  config: %s\n  provenance: %s\n", r->config.dump().c_str(), r->provenance.dump().c_str());
+    for (const auto& c : history) {
+      std::printf("  config changed at step %ld (%s):", long(c.step), c.changedAt.c_str());
+      for (const auto& ch : c.changes)
+        std::printf(" %s %s -> %s;", ch["key"].get<std::string>().c_str(), ch["before"].dump().c_str(),
+                    ch["after"].dump().c_str());
+      std::printf("%s%s\n", c.note.empty() ? "" : " ", c.note.c_str());
+    }
     return 0;
   }
   throw UserError("unknown runs subcommand '" + a.positional[0] + "' (list, show)");

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "cli/CliCommon.h"
@@ -14,6 +15,7 @@
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
 #include "train/Checkpoint.h"
+#include "train/ResumeChanges.h"
 #include "train/RunRecorder.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
@@ -46,11 +48,21 @@ class ProgressPrinter : public MetricSink {
     std::fflush(stderr);
   }
   void onMetrics(const std::vector<MetricPoint>& points) override {
-    for (const auto& m : points)
-      if (m.key == "val/loss") {
-        std::fprintf(stderr, "%s[eval] step %ld  val loss %.4f  ppl %.2f\n", tty_ ? "\n" : "", long(m.step),
-                     m.value, std::exp(m.value));
-      }
+    // Evaluations arrive as one batch: loss, perplexity, tokens, samples.
+    std::map<std::string, double> v;
+    int64_t step = 0;
+    for (const auto& m : points) {
+      v[m.key] = m.value;
+      step = m.step;
+    }
+    for (const char* prefix : {"val/", "val_full/"}) {
+      std::string p = prefix;
+      if (!v.count(p + "loss")) continue;
+      std::fprintf(stderr, "%s[%s] step %ld  val loss %.4f  ppl %.2f  (%.0f samples, %.0f tokens%s)\n",
+                   tty_ ? "\n" : "", p == "val/" ? "eval" : "final", long(step), v[p + "loss"],
+                   std::exp(v[p + "loss"]), v[p + "samples"], v[p + "tokens"],
+                   p == "val/" ? "" : ", the whole validation split");
+    }
   }
 
  private:
@@ -58,23 +70,13 @@ class ProgressPrinter : public MetricSink {
   std::chrono::steady_clock::time_point last_{};
 };
 
-nlohmann::json flatten(const nlohmann::json& j, const std::string& prefix = "") {
-  nlohmann::json out = nlohmann::json::object();
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
-    if (it.value().is_object())
-      out.update(flatten(it.value(), key));
-    else
-      out[key] = it.value();
-  }
-  return out;
-}
-
 }  // namespace
 
 int trainCommand(const Words& words) {
-  auto a = CliArgs::parse(
-      words, {}, {"db", "data-dir", "set", "max-steps", "threads", "resume", "checkpoint-dir", "name"});
+  auto a =
+      CliArgs::parse(words, {"extend"},
+                     {"db", "data-dir", "set", "max-steps", "threads", "resume", "checkpoint-dir", "name"});
+  if (a.has("extend") && !a.has("resume")) throw UserError("--extend only applies with --resume RUN_ID");
   if (a.positional.size() > 1) throw UserError("train takes one CONFIG file");
   if (a.positional.empty() && !a.has("resume"))
     throw UserError("train needs a CONFIG file (or --resume RUN_ID)");
@@ -87,26 +89,32 @@ int trainCommand(const Words& words) {
   int64_t runId = 0, resumeStep = 0;
   std::string checkpointPath, checkpointDir;
   ExperimentConfig cfg;
+  ResumeChanges changes;
   if (a.has("resume")) {
     runId = parseRunId(a.get("resume"));
     auto run = store->run(runId);
     if (!run)
       throw UserError("--resume: no run with id " + std::to_string(runId) + " in " +
                       a.get("db", "moelab.db"));
-    if (run->status == "finished") throw UserError("run " + std::to_string(runId) + " already finished");
+    if (run->status == "finished" && !a.has("extend"))
+      throw UserError("run " + std::to_string(runId) +
+                      " already finished; to train it further pass --extend with a larger --max-steps or "
+                      "--set train.epochs=N");
     if (run->status == "running")
       throw UserError("run " + std::to_string(runId) + " is still running in another process");
     checkpointPath = runCheckpoint(*store, runId, /*preferBest=*/false);
-    nlohmann::json doc = run->config;
-    for (const auto& o : overrides) ConfigSchema::experiment().applyOverride(doc, o);
-    cfg = ExperimentConfig::fromJson(doc);
-    if (!a.positional.empty()) {
-      auto fromFile = ExperimentConfig::load(a.positional[0], overrides);
-      if (fromFile.json != cfg.json)
-        throw UserError("--resume: " + a.positional[0] + " differs from the config run " +
-                        std::to_string(runId) +
-                        " was trained with; omit CONFIG to resume with the recorded one");
+    // The requested config: the recorded one (or CONFIG) with --set/--max-steps/--threads applied.
+    if (a.positional.empty()) {
+      nlohmann::json doc = run->config;
+      for (const auto& o : overrides) ConfigSchema::experiment().applyOverride(doc, o);
+      cfg = ExperimentConfig::fromJson(doc);
+    } else {
+      cfg = ExperimentConfig::load(a.positional[0], overrides);
     }
+    changes = checkResumeChanges(run->config, cfg.json, a.has("extend"));
+    if (run->status == "finished" && !changes.horizonChanged)
+      throw UserError("--extend: run " + std::to_string(runId) +
+                      " already finished; give a longer horizon (--max-steps N or --set train.epochs=N)");
     checkpointDir = run->checkpointDir;
   } else {
     cfg = ExperimentConfig::load(a.positional[0], overrides);
@@ -131,7 +139,7 @@ int trainCommand(const Words& words) {
                                             : db.parent_path() / (db.stem().string() + "-runs");
     checkpointDir = (base / std::to_string(runId)).string();
     store->setCheckpointDir(runId, checkpointDir);
-    store->logParams(runId, flatten(cfg.json));
+    store->logParams(runId, flattenConfig(cfg.json));
   }
   store->setProvenance(runId, data.provenance);
 
@@ -140,10 +148,25 @@ int trainCommand(const Words& words) {
   try {
     Trainer trainer(cfg, data, checkpointDir, &recorder);
     if (!checkpointPath.empty()) {
-      resumeStep = trainer.resumeFrom(checkpointPath);
+      resumeStep = trainer.resumeFrom(checkpointPath, a.has("extend"));
       store->deleteMetricsAfter(runId, resumeStep);  // what follows the checkpoint is re-run
       std::fprintf(stderr, "resuming run %ld from step %ld (%s)\n", long(runId), long(resumeStep),
                    checkpointPath.c_str());
+      if (!changes.empty()) {
+        std::string note;
+        if (changes.horizonChanged) {
+          char buf[200];
+          std::snprintf(buf, sizeof buf,
+                        "--extend: horizon now %ld steps; learning rate %.3g at step %ld decays by cosine to "
+                        "%.3g at the last step",
+                        long(trainer.totalSteps()), trainer.learningRateAt(resumeStep), long(resumeStep + 1),
+                        cfg.train.minLearningRate);
+          note = buf;
+        }
+        store->recordConfigChange(runId, resumeStep, changes.toJson(), cfg.json, note);
+        std::fprintf(stderr, "config changed on resume: %s%s%s\n", changes.describe().c_str(),
+                     note.empty() ? "" : "\n  ", note.c_str());
+      }
     }
     store->setStatus(runId, "running");
     auto params = trainer.model()->parameterBreakdown();
@@ -156,7 +179,7 @@ int trainCommand(const Words& words) {
     RunOutcome outcome = trainer.run(&gStop);
     recorder.flush();
     std::string error = outcome == RunOutcome::Diverged
-                            ? "loss became NaN or infinite; kept the last good checkpoint"
+                            ? trainer.divergence() + "; kept the last good checkpoint"
                         : outcome == RunOutcome::Interrupted
                             ? "stopped by signal; resume with --resume " + std::to_string(runId)
                             : "";

@@ -1,6 +1,5 @@
 #include "config/ExperimentConfig.h"
 
-
 #include "config/ConfigSchema.h"
 #include "util/Errors.h"
 
@@ -65,6 +64,24 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
 
 ExperimentConfig ExperimentConfig::load(const std::string& path, const std::vector<std::string>& overrides) {
   return fromJson(ConfigSchema::experiment().readDocument(path, overrides));
+}
+
+namespace {
+void flattenInto(const nlohmann::json& j, const std::string& prefix, nlohmann::json& out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it.value().is_object())
+      flattenInto(it.value(), key, out);
+    else
+      out[key] = it.value();
+  }
+}
+}  // namespace
+
+nlohmann::json flattenConfig(const nlohmann::json& doc) {
+  nlohmann::json out = nlohmann::json::object();
+  flattenInto(doc, "", out);
+  return out;
 }
 
 }  // namespace moelab

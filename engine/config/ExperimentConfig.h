@@ -56,4 +56,7 @@ struct ExperimentConfig {
   static ExperimentConfig load(const std::string& path, const std::vector<std::string>& overrides = {});
 };
 
+// Every leaf of a config document as dotted key -> value ({"train": {"seed": 1}} -> {"train.seed": 1}).
+nlohmann::json flattenConfig(const nlohmann::json& doc);
+
 }  // namespace moelab

@@ -35,7 +35,11 @@ const ConfigSchema& ConfigSchema::experiment() {
               "experts per layer (gnn_moe: each a full transformer block; sparse_moe: SwiGLU FFNs)",
               "gnn_moe, sparse_moe"),
       integer("model.gnn_layers", 2, 0, 16, "graph-convolution layers in each expert coupler", "gnn_moe"),
-      number("model.dropout", 0.1, 0.0, 0.99, "dropout probability (embeddings, attention, FFN)"),
+      number("model.dropout", 0.1, 0.0, 0.99,
+             "dropout probability, applied to the embeddings and attention probabilities (all), then "
+             "gnn_moe experts (the seed's block): FFN hidden activation and FFN output, not the "
+             "attention output; dense: attention output, FFN hidden and FFN output; sparse_moe: "
+             "attention output and FFN output"),
       integer("model.max_seq_length", 128, 2, 65536, "tokens per sample; size of the position table"),
       integer("model.vocab_size", 0, 0, 10000000,
               "0 = the tokenizer's vocabulary size; otherwise must be at least that size"),

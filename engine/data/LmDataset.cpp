@@ -2,6 +2,7 @@
 
 #include "data/Gpt2Tokenizer.h"
 #include "data/TextCorpus.h"
+#include "data/Utf8.h"
 #include "data/VocabTokenizer.h"
 #include "util/Errors.h"
 #include "util/Sha256.h"
@@ -9,13 +10,50 @@
 namespace moelab {
 namespace {
 
-size_t trimmedLength(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return 0;
-  return s.find_last_not_of(" \t\r\n") - b + 1;
+// The characters Python's str.isspace() accepts (str.strip() with no argument removes them).
+bool isPythonWhitespace(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 }  // namespace
+
+std::string stripWhitespace(const std::string& line) {
+  size_t begin = line.size(), end = 0;
+  for (size_t i = 0; i < line.size();) {
+    size_t at = i;
+    if (!isPythonWhitespace(utf8::next(line, i))) {
+      if (begin == line.size()) begin = at;
+      end = i;
+    }
+  }
+  return begin < end ? line.substr(begin, end - begin) : std::string();
+}
+
+int64_t codePointCount(const std::string& s) {
+  int64_t n = 0;
+  for (size_t i = 0; i < s.size(); ++n) utf8::next(s, i);
+  return n;
+}
+
+TokenSplit TokenSplit::select(const torch::Tensor& rows) const {
+  TokenSplit s;
+  s.inputs = inputs.index_select(0, rows);
+  s.targets = targets.index_select(0, rows);
+  s.mask = mask.index_select(0, rows);
+  s.numTargets = s.targets.ne(-100).sum().item<int64_t>();
+  return s;
+}
+
+TokenSplit TokenSplit::slice(int64_t begin, int64_t end) const {
+  TokenSplit s;
+  s.inputs = inputs.slice(0, begin, end);
+  s.targets = targets.slice(0, begin, end);
+  s.mask = mask.slice(0, begin, end);
+  s.numTargets = s.targets.ne(-100).sum().item<int64_t>();
+  return s;
+}
 
 std::shared_ptr<const Tokenizer> LmDataset::gpt2(const DataLocator& locator) {
   std::string dir = locator.find("gpt2-bpe", {"encoder.json+vocab.bpe", "vocab.json+merges.txt"}, "gpt2-bpe");
@@ -42,8 +80,11 @@ TokenSplit LmDataset::tokenize(const std::vector<std::string>& lines, const Toke
   if (data.sampleMode == "lines") {
     for (const auto& line : lines) {
       if (full()) break;
-      if (int64_t(trimmedLength(line)) <= data.minLineChars) continue;
-      auto ids = tok.encode(line);
+      // The seed tests and encodes the stripped line: samples start with "The", not " The", and
+      // the trailing space of a WikiText line is no target.
+      std::string text = stripWhitespace(line);
+      if (codePointCount(text) <= data.minLineChars) continue;
+      auto ids = tok.encode(text);
       if (ids.size() < 2) continue;
       if (int64_t(ids.size()) > seqLen) ids.resize(size_t(seqLen));
       samples.push_back(std::move(ids));
@@ -55,7 +96,7 @@ TokenSplit LmDataset::tokenize(const std::vector<std::string>& lines, const Toke
     std::vector<int64_t> stream;
     for (const auto& line : lines) {
       if (maxSamples > 0 && int64_t(stream.size()) > (maxSamples + 1) * seqLen) break;
-      if (trimmedLength(line) == 0) continue;
+      if (stripWhitespace(line).empty()) continue;
       auto ids = tok.encode(line);
       stream.insert(stream.end(), ids.begin(), ids.end());
       stream.push_back(eos);
@@ -67,12 +108,17 @@ TokenSplit LmDataset::tokenize(const std::vector<std::string>& lines, const Toke
   int64_t n = int64_t(samples.size());
   s.inputs = torch::full({n, seqLen}, tok.padId(), torch::kLong);
   s.targets = torch::full({n, seqLen}, -100, torch::kLong);
+  s.mask = torch::zeros({n, seqLen}, torch::kBool);
   auto in = s.inputs.accessor<int64_t, 2>();
   auto tg = s.targets.accessor<int64_t, 2>();
+  auto real = s.mask.accessor<bool, 2>();
   for (int64_t i = 0; i < n; ++i) {
     const auto& ids = samples[size_t(i)];
     int64_t len = std::min<int64_t>(int64_t(ids.size()), seqLen);
-    for (int64_t t = 0; t < len; ++t) in[i][t] = ids[size_t(t)];
+    for (int64_t t = 0; t < len; ++t) {
+      in[i][t] = ids[size_t(t)];
+      real[i][t] = true;
+    }
     for (int64_t t = 0; t + 1 < int64_t(ids.size()) && t < seqLen; ++t) {
       int64_t y = ids[size_t(t + 1)];
       if (ignoreTokenZero && y == 0) continue;

@@ -16,9 +16,18 @@ namespace moelab {
 struct TokenSplit {
   torch::Tensor inputs;    // [N, T] int64
   torch::Tensor targets;   // [N, T] int64
+  torch::Tensor mask;      // [N, T] bool: true where inputs holds a real token, false at padding
   int64_t numTargets = 0;  // unmasked targets
   int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
+  // Rows `rows` ([K] int64) of every tensor.
+  TokenSplit select(const torch::Tensor& rows) const;
+  TokenSplit slice(int64_t begin, int64_t end) const;
 };
+
+// Python's str.strip(): ASCII and Unicode whitespace off both ends (what the seed encoded).
+std::string stripWhitespace(const std::string& line);
+// Length in code points, as Python's len() counts (the seed's "> 30 characters" test).
+int64_t codePointCount(const std::string& s);
 
 // Tokenizer + the three splits + provenance, built from an experiment's data section.
 struct LmDataset {

@@ -6,7 +6,11 @@
 namespace moelab {
 
 ExpertBlockStackImpl::ExpertBlockStackImpl(int64_t e, const ModelConfig& cfg)
-    : numExperts(e), dim(cfg.embedDim), dropout(cfg.dropout), rms(cfg.rmsNorm()) {
+    : numExperts(e),
+      dim(cfg.embedDim),
+      dropout(cfg.dropout),
+      attentionOutputDropout(cfg.architecture != "gnn_moe"),
+      rms(cfg.rmsNorm()) {
   const int64_t d = dim;
   auto normal = [&](std::vector<int64_t> shape) { return torch::randn(shape) * 0.02; };
   ln1Weight = register_parameter("ln1_weight", torch::ones({e, d}));
@@ -33,7 +37,8 @@ torch::Tensor ExpertBlockStackImpl::forward(const torch::Tensor& x) {
   auto flat = x.reshape({1, B * T, D});
   // Attention sub-block: LayerNorm statistics of the shared input are computed once for all experts.
   auto a = stackedNorm(flat, ln1Weight, ln1Bias, rms);  // [E, N, D]
-  auto h = flat + fastDropout(attention(a, B, T), dropout, is_training());
+  auto attended = attention(a, B, T);
+  auto h = flat + (attentionOutputDropout ? fastDropout(attended, dropout, is_training()) : attended);
   // Feed-forward sub-block.
   auto f = linear(stackedNorm(h, ln2Weight, ln2Bias, rms), fc1Weight, fc1Bias);
   f = fastDropout(torch::gelu(f), dropout, is_training());

@@ -48,14 +48,18 @@ torch::Tensor LanguageModelImpl::headWeight() const {
   return head ? head->weight : tokenEmbedding->weight;
 }
 
-torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens) {
+torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens, const torch::Tensor& mask) {
   const int64_t T = tokens.size(1);
+  // Flat indices of the real tokens, only when some positions are padding.
+  torch::Tensor realTokens;
+  if (mask.defined() && cfg.architecture == "sparse_moe" && !mask.all().item<bool>())
+    realTokens = mask.reshape({-1}).nonzero().reshape({-1});
   auto x = tokenEmbedding(tokens);
   if (positionEmbedding) x = x + positionEmbedding(torch::arange(T, tokens.options())).unsqueeze(0);
   x = fastDropout(x, cfg.dropout, is_training());
   for (const auto& layer : *layers) {
     if (auto* sparse = layer->as<SparseTransformerLayer>())
-      x = sparse->forward(x);
+      x = sparse->forward(x, realTokens);
     else
       x = layer->as<TransformerLayer>()->forward(x);
   }

@@ -34,7 +34,11 @@ struct ParameterBreakdown {
 struct LanguageModelImpl : torch::nn::Module {
   explicit LanguageModelImpl(const ModelConfig& cfg);
 
-  torch::Tensor forward(const torch::Tensor& tokens);  // [B, T] int64 -> logits [B, T, V] (V unpadded)
+  // tokens [B, T] int64 -> logits [B, T, V] (V unpadded). `mask` ([B, T] bool, true at real tokens;
+  // undefined = all real) keeps padding out of the sparse router: pads take no expert capacity and
+  // enter no balancing loss or routing statistic. Padding must follow the real tokens of its row
+  // (causal attention then never lets a real token see a pad).
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& mask = {});
   // Weighted load-balancing + z-losses of the last forward (sparse_moe), else an undefined tensor.
   torch::Tensor auxiliaryLoss() const;
   std::vector<RoutingStats> routingStats() const;  // one per MoE layer, from the last forward

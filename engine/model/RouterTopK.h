@@ -22,7 +22,11 @@ struct DispatchPlan {
 struct RouterTopKImpl : torch::nn::Module {
   RouterTopKImpl(const ModelConfig& cfg);
 
-  DispatchPlan route(const torch::Tensor& x, double capacityFactor);  // x: [N, D]
+  // x: [N, D], the tokens to route (padding already removed). Capacity and every loss and
+  // statistic count these N tokens only.
+  DispatchPlan route(const torch::Tensor& x, double capacityFactor);
+  // ceil(k * tokens / E * factor) assignments per expert; factor 0 = dropless (every assignment).
+  int64_t capacityFor(int64_t tokens, double capacityFactor) const;
   // Aux-loss-free balancing: bias += gamma * sign(mean load - load) using the last training pass.
   void updateSelectionBias();
 
@@ -32,6 +36,23 @@ struct RouterTopKImpl : torch::nn::Module {
   torch::Tensor weight;         // [E, D]
   torch::Tensor selectionBias;  // [E] fp32 buffer; only affects which experts are chosen
   std::vector<int64_t> lastLoads;
+
+ private:
+  // The steps of route(), in order.
+  struct Selection {
+    torch::Tensor logits, probs;  // [N, E] fp32
+    torch::Tensor chosen;         // [N, k] expert ids
+    torch::Tensor topProbs;       // [N, k] their raw router probabilities
+    torch::Tensor weights;        // [N, k] renormalised to sum to 1 per token
+    torch::Tensor experts;        // [N*k] chosen, flattened: assignment a = n*k + j
+    torch::Tensor routed;         // [E] assignments per expert before capacity
+  };
+  Selection select(const torch::Tensor& x);
+  void balancingLosses(const Selection& s, DispatchPlan& plan) const;
+  // Indices of the assignments within capacity, grouped by expert (see route()).
+  torch::Tensor keptAssignments(const Selection& s, int64_t capacity) const;
+  void collectStatistics(const Selection& s, const torch::Tensor& kept, int64_t capacity,
+                         DispatchPlan& plan) const;
 };
 TORCH_MODULE(RouterTopK);
 

@@ -21,13 +21,13 @@ SparseTransformerLayerImpl::SparseTransformerLayerImpl(const ModelConfig& cfg, b
     dense = register_module("ffn", SwiGluFfn(D, cfg.topK * cfg.expertWidth()));
 }
 
-torch::Tensor SparseTransformerLayerImpl::forward(const torch::Tensor& x) {
+torch::Tensor SparseTransformerLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& realTokens) {
   const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
   auto flat = x.reshape({1, B * T, D});
   auto h = flat + fastDropout(attention(stackedNorm(flat, norm1Weight, norm1Bias, rms), B, T), dropout,
                               is_training());
   auto n = stackedNorm(h, norm2Weight, norm2Bias, rms)[0];
-  auto f = moe ? moe(n) : dense(n);
+  auto f = moe ? moe(n, realTokens) : dense(n);
   return (h[0] + fastDropout(f, dropout, is_training())).view_as(x);
 }
 

@@ -11,7 +11,8 @@ namespace moelab {
 // width k * expert width, equal active parameters, in layers that are not MoE layers).
 struct SparseTransformerLayerImpl : torch::nn::Module {
   SparseTransformerLayerImpl(const ModelConfig& cfg, bool moe);
-  torch::Tensor forward(const torch::Tensor& x);  // [B, T, D]
+  // x [B, T, D]; realTokens: flat indices (into B*T) of the tokens to route, undefined = all.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& realTokens = {});
 
   bool rms;
   double dropout;

@@ -42,11 +42,12 @@ SparseMoeFfnImpl::SparseMoeFfnImpl(const ModelConfig& cfg)
     shared = register_module("shared", SwiGluFfn(cfg.embedDim, cfg.sharedExperts * cfg.expertWidth()));
 }
 
-torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x) {
-  DispatchPlan plan = router->route(x, is_training() ? trainCapacity : evalCapacity);
-  auto routed = experts->forward(x.index_select(0, plan.tokenIndex), plan.counts);
-  auto y = torch::zeros_like(x).index_add(0, plan.tokenIndex,
-                                          routed * plan.weight.unsqueeze(1).to(routed.dtype()));
+torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Tensor& realTokens) {
+  auto tokens = realTokens.defined() ? x.index_select(0, realTokens) : x;
+  DispatchPlan plan = router->route(tokens, is_training() ? trainCapacity : evalCapacity);
+  auto routed = experts->forward(tokens.index_select(0, plan.tokenIndex), plan.counts);
+  auto rows = realTokens.defined() ? realTokens.index_select(0, plan.tokenIndex) : plan.tokenIndex;
+  auto y = torch::zeros_like(x).index_add(0, rows, routed * plan.weight.unsqueeze(1).to(routed.dtype()));
   if (shared) y = y + shared(x);
   lastAuxLoss = plan.auxLoss;
   lastZLoss = plan.zLoss;

@@ -26,7 +26,9 @@ TORCH_MODULE(SwiGluFfn);
 // Router + grouped dispatch + routed experts (+ shared experts): the sparse MoE FFN.
 struct SparseMoeFfnImpl : torch::nn::Module {
   explicit SparseMoeFfnImpl(const ModelConfig& cfg);
-  torch::Tensor forward(const torch::Tensor& x);  // [N, D] -> [N, D]; dropped assignments add nothing
+  // x [N, D] -> [N, D]. Only the rows in realTokens ([M] int64, undefined = all) are routed; the
+  // others (padding) get no routed output. Dropped assignments add nothing.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& realTokens = {});
 
   double trainCapacity, evalCapacity;
   RouterTopK router{nullptr};

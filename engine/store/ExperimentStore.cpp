@@ -10,6 +10,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "config/ExperimentConfig.h"
 #include "util/Errors.h"
 
 namespace moelab {
@@ -43,6 +44,11 @@ const char* const kMigrations[] = {
     CREATE TABLE artifacts(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
       key TEXT NOT NULL, step INTEGER NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL,
       UNIQUE(run_id, key, step));
+    )SQL",
+    // v3: config changes made when a run is resumed (the runs row holds the config in force).
+    R"SQL(
+    CREATE TABLE config_changes(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+      step INTEGER NOT NULL, changes TEXT NOT NULL, note TEXT, changed_at TEXT NOT NULL);
     )SQL",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == ExperimentStore::kSchemaVersion);
@@ -257,23 +263,59 @@ void ExperimentStore::heartbeat(int64_t run, int64_t step) {
       .run();
 }
 
+void ExperimentStore::writeParams(int64_t run, const nlohmann::json& flat) {
+  Stmt s(db_,
+         "INSERT INTO params(run_id, key, value) VALUES(?, ?, ?) "
+         "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value");
+  for (auto it = flat.begin(); it != flat.end(); ++it)
+    s.bind(1, run)
+        .bind(2, it.key())
+        .bind(3, it.value().is_string() ? it.value().get<std::string>() : it.value().dump())
+        .run();
+}
+
 void ExperimentStore::logParams(int64_t run, const nlohmann::json& flat) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
-    Stmt s(db_,
-           "INSERT INTO params(run_id, key, value) VALUES(?, ?, ?) "
-           "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value");
-    for (auto it = flat.begin(); it != flat.end(); ++it)
-      s.bind(1, run)
-          .bind(2, it.key())
-          .bind(3, it.value().is_string() ? it.value().get<std::string>() : it.value().dump())
-          .run();
+    writeParams(run, flat);
     exec("COMMIT");
   } catch (...) {
     exec("ROLLBACK");
     throw;
   }
+}
+
+void ExperimentStore::recordConfigChange(int64_t run, int64_t step, const nlohmann::json& changes,
+                                         const nlohmann::json& config, const std::string& note) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    Stmt(db_, "UPDATE runs SET config = ? WHERE id = ?").bind(1, config.dump()).bind(2, run).run();
+    if (sqlite3_changes(db_) == 0) throw UserError("no run with id " + std::to_string(run));
+    Stmt(db_, "INSERT INTO config_changes(run_id, step, changes, note, changed_at) VALUES(?, ?, ?, ?, ?)")
+        .bind(1, run)
+        .bind(2, step)
+        .bind(3, changes.dump())
+        .bind(4, note)
+        .bind(5, nowIso())
+        .run();
+    writeParams(run, flattenConfig(config));
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+std::vector<ConfigChangeRecord> ExperimentStore::configChanges(int64_t run) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  std::vector<ConfigChangeRecord> out;
+  Stmt s(db_, "SELECT step, changes, note, changed_at FROM config_changes WHERE run_id = ? ORDER BY id");
+  s.bind(1, run);
+  while (s.step())
+    out.push_back({s.i64(0), parseOr(s.text(1), nlohmann::json::array()), s.text(2), s.text(3)});
+  return out;
 }
 
 void ExperimentStore::logMetrics(int64_t run, const std::vector<MetricPoint>& points) {

@@ -25,6 +25,13 @@ struct RunRecord {
   nlohmann::json config, provenance;
 };
 
+// Config keys changed when a run was resumed at `step`: [{"key", "before", "after"}].
+struct ConfigChangeRecord {
+  int64_t step = 0;
+  nlohmann::json changes;
+  std::string note, changedAt;
+};
+
 struct ArtifactRecord {
   std::string key;
   int64_t step = 0;
@@ -36,7 +43,7 @@ struct ArtifactRecord {
 // connections never block it); statuses: queued running finished failed interrupted diverged.
 class ExperimentStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating and migrating as needed) and marks runs whose process is gone `interrupted`.
   // readOnly opens an existing file without migrating or marking. Throws UserError if the file is
@@ -56,6 +63,11 @@ class ExperimentStore {
   void logParams(int64_t run, const nlohmann::json& flatParams);
   void logMetrics(int64_t run, const std::vector<MetricPoint>& points);  // one transaction
   void deleteMetricsAfter(int64_t run, int64_t step);                    // resume: replaced later
+  // A resume changed the config: the run's config becomes `config` (params follow) and the change
+  // joins the run's history, in one transaction.
+  void recordConfigChange(int64_t run, int64_t step, const nlohmann::json& changes,
+                          const nlohmann::json& config, const std::string& note);
+  std::vector<ConfigChangeRecord> configChanges(int64_t run) const;
   void putArtifact(int64_t run, const std::string& key, int64_t step, const nlohmann::json& content);
 
   std::vector<RunRecord> listRuns() const;
@@ -69,6 +81,7 @@ class ExperimentStore {
 
  private:
   void exec(const std::string& sql) const;
+  void writeParams(int64_t run, const nlohmann::json& flat);  // inside the caller's transaction
   void migrate();
   sqlite3* db_ = nullptr;
   std::string path_;

@@ -30,6 +30,11 @@ void saveCheckpoint(const std::string& path, const CheckpointState& s, LanguageM
   nlohmann::json meta = {{"format", kFormat},  {"step", s.step},
                          {"epoch", s.epoch},   {"batch_in_epoch", s.batchInEpoch},
                          {"config", s.config}, {"tokenizer", s.tokenizer}};
+  meta["total_steps"] = s.totalSteps;
+  meta["anchor_step"] = s.anchorStep;
+  meta["anchor_rate"] = s.anchorRate;
+  meta["next_learning_rate"] = s.nextLearningRate;
+  meta["vocab_size"] = s.vocabSize;
   meta["best_val_loss"] =
       std::isfinite(s.bestValLoss) ? nlohmann::json(s.bestValLoss) : nlohmann::json(nullptr);
   torch::serialize::OutputArchive out, modelAr, optAr;
@@ -62,6 +67,11 @@ CheckpointState readCheckpointState(const std::string& path) {
   s.batchInEpoch = meta["batch_in_epoch"];
   s.bestValLoss = meta["best_val_loss"].is_null() ? std::numeric_limits<double>::infinity()
                                                   : meta["best_val_loss"].get<double>();
+  s.totalSteps = meta.value("total_steps", int64_t(0));
+  s.anchorStep = meta.value("anchor_step", int64_t(-1));
+  s.anchorRate = meta.value("anchor_rate", 0.0);
+  s.nextLearningRate = meta.value("next_learning_rate", 0.0);
+  s.vocabSize = meta.value("vocab_size", int64_t(0));
   s.config = meta["config"];
   s.tokenizer = meta["tokenizer"];
   return s;

@@ -15,8 +15,13 @@ struct CheckpointState {
   int64_t epoch = 0;         // epoch of the next batch
   int64_t batchInEpoch = 0;  // index of the next batch within that epoch
   double bestValLoss = 0;    // +inf when no evaluation yet (stored as null)
-  nlohmann::json config;     // full experiment JSON
-  nlohmann::json tokenizer;  // Tokenizer::describe()
+  int64_t totalSteps = 0;    // the schedule's horizon when saved (0 in checkpoints before it was kept)
+  int64_t anchorStep = -1;   // cosine restart of an extended horizon (-1: none)
+  double anchorRate = 0;
+  double nextLearningRate = 0;  // the rate step `step` + 1 would use under the saved schedule
+  int64_t vocabSize = 0;        // the model's resolved vocabulary (0 in older checkpoints)
+  nlohmann::json config;        // full experiment JSON
+  nlohmann::json tokenizer;     // Tokenizer::describe()
 };
 
 void saveCheckpoint(const std::string& path, const CheckpointState& state, LanguageModel& model,

@@ -18,7 +18,9 @@ struct TrainProgress {
 
 struct EvalResult {
   double loss = 0, perplexity = 0;
-  int64_t tokens = 0;
+  int64_t tokens = 0;   // target tokens scored
+  int64_t samples = 0;  // sequences scored
+  int64_t batches = 0;
 };
 
 // Where a Trainer's observations go. Plain structs only: no tensors, no Qt, no SQLite.

@@ -1,11 +1,13 @@
 #include "train/Trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
 
 #include "train/Checkpoint.h"
+#include "train/TrainStep.h"
 #include "util/Errors.h"
 
 namespace moelab {
@@ -74,29 +76,44 @@ ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVoc
   return m;
 }
 
-EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize, int64_t maxBatches) {
+EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = model->is_training();
   model->eval();
   double lossSum = 0;
-  int64_t tokens = 0;
-  for (int64_t b = 0, at = 0; at < split.size() && (maxBatches == 0 || b < maxBatches);
-       ++b, at += batchSize) {
+  EvalResult r;
+  for (int64_t at = 0; at < split.size(); at += batchSize) {
     int64_t end = std::min(split.size(), at + batchSize);
-    auto logits = model->forward(split.inputs.slice(0, at, end));
+    auto logits = model->forward(split.inputs.slice(0, at, end), split.mask.slice(0, at, end));
     auto targets = split.targets.slice(0, at, end);
     lossSum += torch::nn::functional::cross_entropy(
                    logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}),
                    torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum))
                    .item<double>();
-    tokens += targets.ne(-100).sum().item<int64_t>();
+    r.tokens += targets.ne(-100).sum().item<int64_t>();
+    r.samples += end - at;
+    ++r.batches;
   }
   model->train(wasTraining);
-  EvalResult r;
-  r.tokens = tokens;
-  r.loss = tokens > 0 ? lossSum / double(tokens) : std::numeric_limits<double>::quiet_NaN();
+  r.loss = r.tokens > 0 ? lossSum / double(r.tokens) : std::numeric_limits<double>::quiet_NaN();
   r.perplexity = std::exp(r.loss);
   return r;
+}
+
+std::vector<int64_t> validationRows(int64_t size, int64_t samples, uint64_t seed) {
+  std::vector<int64_t> rows(static_cast<size_t>(size));
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(i);
+  if (samples <= 0 || samples >= size) return rows;
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + 0x5EED);
+  std::shuffle(rows.begin(), rows.end(), rng);
+  rows.resize(size_t(samples));
+  std::sort(rows.begin(), rows.end());  // file order: batches stay reproducible and readable
+  return rows;
+}
+
+TokenSplit validationSubset(const TokenSplit& split, int64_t samples, uint64_t seed) {
+  if (samples <= 0 || samples >= split.size()) return split;
+  return split.select(torch::tensor(validationRows(split.size(), samples, seed), torch::kLong));
 }
 
 Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string checkpointDir,
@@ -116,15 +133,22 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
   if (t.maxBatchesPerEpoch > 0) stepsPerEpoch_ = std::min(stepsPerEpoch_, t.maxBatchesPerEpoch);
   totalSteps_ = stepsPerEpoch_ * t.epochs;
   if (t.maxSteps > 0) totalSteps_ = std::min(totalSteps_, t.maxSteps);
+  validation_ = validationSubset(data_.valid, t.evalBatches * t.batchSize, uint64_t(t.seed));
 }
 
 double Trainer::learningRateAt(int64_t step) const {
   const auto& t = cfg_.train;
   if (t.warmupSteps > 0 && step < t.warmupSteps)
     return t.learningRate * double(step + 1) / double(t.warmupSteps);
-  double span = std::max<int64_t>(1, totalSteps_ - t.warmupSteps);
-  double progress = std::min(1.0, double(step - t.warmupSteps) / span);
-  return t.minLearningRate + 0.5 * (t.learningRate - t.minLearningRate) * (1.0 + std::cos(M_PI * progress));
+  double from = t.learningRate;
+  int64_t begin = t.warmupSteps;
+  if (anchorStep_ >= 0 && step >= anchorStep_) {
+    from = anchorRate_;
+    begin = anchorStep_;
+  }
+  double span = std::max<int64_t>(1, totalSteps_ - begin);
+  double progress = std::min(1.0, double(step - begin) / span);
+  return t.minLearningRate + 0.5 * (from - t.minLearningRate) * (1.0 + std::cos(M_PI * progress));
 }
 
 std::vector<int64_t> Trainer::epochOrder(int64_t epoch) const {
@@ -136,13 +160,31 @@ std::vector<int64_t> Trainer::epochOrder(int64_t epoch) const {
   return order;
 }
 
-int64_t Trainer::resumeFrom(const std::string& path) {
+int64_t Trainer::resumeFrom(const std::string& path, bool extendHorizon) {
   CheckpointState s = readCheckpointState(path);
   loadCheckpoint(path, model_, optimizer_.get(), /*restoreRng=*/true);
   step_ = s.step;
   epoch_ = s.epoch;
   batchInEpoch_ = s.batchInEpoch;
   bestValLoss_ = s.bestValLoss;
+  anchorStep_ = s.anchorStep;
+  anchorRate_ = s.anchorRate;
+  if (step_ >= totalSteps_ && s.totalSteps != totalSteps_)
+    throw UserError("checkpoint " + path + " is at step " + std::to_string(step_) +
+                    ", at or past the requested horizon of " + std::to_string(totalSteps_) + " steps");
+  if (s.totalSteps > 0 && s.totalSteps != totalSteps_) {
+    if (!extendHorizon || totalSteps_ < s.totalSteps)
+      throw UserError("the schedule's horizon would change from " + std::to_string(s.totalSteps) + " to " +
+                      std::to_string(totalSteps_) +
+                      " steps, which moves the cosine learning rate (it would jump at the resume "
+                      "step); pass --extend to train longer with the rate decaying smoothly from its "
+                      "current value, or resume without changing epochs/max_steps");
+    // After warm-up, restart the cosine from the rate the next step would have had: no jump.
+    if (step_ >= cfg_.train.warmupSteps) {
+      anchorStep_ = step_;
+      anchorRate_ = s.nextLearningRate;
+    }
+  }
   return step_;
 }
 
@@ -152,17 +194,25 @@ void Trainer::save(const std::string& path) {
   s.epoch = epoch_;
   s.batchInEpoch = batchInEpoch_;
   s.bestValLoss = bestValLoss_;
+  s.totalSteps = totalSteps_;
+  s.anchorStep = anchorStep_;
+  s.anchorRate = anchorRate_;
+  s.nextLearningRate = learningRateAt(step_);
+  s.vocabSize = model_->cfg.vocabSize;
   s.config = cfg_.json;
   s.tokenizer = data_.tokenizer->describe();
   saveCheckpoint(path, s, model_, *optimizer_);
   if (sink_) sink_->onCheckpoint(step_, path);
 }
 
-void Trainer::evaluateAndRecord() {
-  EvalResult r = evaluate(model_, data_.valid, cfg_.train.batchSize, cfg_.train.evalBatches);
+EvalResult Trainer::evaluateAndRecord() {
+  EvalResult r = evaluate(model_, validation_, cfg_.train.batchSize);
   double now = nowSeconds();
   if (sink_) {
-    sink_->onMetrics({{"val/loss", step_, r.loss, now}, {"val/perplexity", step_, r.perplexity, now}});
+    sink_->onMetrics({{"val/loss", step_, r.loss, now},
+                      {"val/perplexity", step_, r.perplexity, now},
+                      {"val/tokens", step_, double(r.tokens), now},
+                      {"val/samples", step_, double(r.samples), now}});
     auto adj = model_->adjacencies();
     if (!adj.empty()) {
       nlohmann::json layers = nlohmann::json::array();
@@ -186,80 +236,102 @@ void Trainer::evaluateAndRecord() {
     bestValLoss_ = r.loss;
     save(bestCheckpointPath());
   }
+  return r;
+}
+
+void Trainer::recordFullValidation(const EvalResult& periodic) {
+  // The periodic evaluations may score a subset; the end of a run scores the whole split once, so
+  // the final number is comparable with `moelab-cli eval --split valid`.
+  EvalResult r = validation_.size() == data_.valid.size() && periodic.samples > 0
+                     ? periodic
+                     : evaluate(model_, data_.valid, cfg_.train.batchSize);
+  double now = nowSeconds();
+  if (sink_)
+    sink_->onMetrics({{"val_full/loss", step_, r.loss, now},
+                      {"val_full/perplexity", step_, r.perplexity, now},
+                      {"val_full/tokens", step_, double(r.tokens), now},
+                      {"val_full/samples", step_, double(r.samples), now}});
+}
+
+Trainer::Batch Trainer::nextBatch() {
+  if (batchInEpoch_ >= stepsPerEpoch_) {
+    ++epoch_;
+    batchInEpoch_ = 0;
+  }
+  if (orderEpoch_ != epoch_) {
+    order_ = epochOrder(epoch_);
+    orderEpoch_ = epoch_;
+  }
+  const int64_t batch = cfg_.train.batchSize, at = batchInEpoch_ * batch;
+  const int64_t end = std::min<int64_t>(int64_t(order_.size()), at + batch);
+  auto rows = torch::from_blob(order_.data() + at, {end - at}, torch::kLong).clone();
+  const auto& split = data_.train;
+  return {split.inputs.index_select(0, rows), split.targets.index_select(0, rows),
+          split.mask.index_select(0, rows)};
+}
+
+void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens) {
+  if (!sink_) return;
+  const auto& t = cfg_.train;
+  const double now = nowSeconds(), elapsed = now - runStart_;
+  TrainProgress p;
+  p.step = step_;
+  p.totalSteps = totalSteps_;
+  p.epoch = epoch_;
+  p.loss = r.lmLoss;
+  p.learningRate = lr;
+  p.elapsedSeconds = elapsed;
+  p.tokensPerSecond = elapsed > 0 ? double(tokensSeen_) / elapsed : 0;
+  const auto routing = model_->routingStats();
+  for (const auto& l : routing) {
+    p.auxLoss += l.auxLoss / double(routing.size());
+    p.droppedFraction += l.droppedFraction() / double(routing.size());
+    p.maxViolation = std::max(p.maxViolation, l.maxViolation());
+  }
+  p.hasRouting = !routing.empty();
+  p.etaSeconds = step_ > firstStep_ ? elapsed / double(step_ - firstStep_) * double(totalSteps_ - step_) : 0;
+  if (step_ % t.logEvery == 0 || step_ == totalSteps_) {
+    std::vector<MetricPoint> m{
+        {"train/loss", step_, r.lmLoss, now},         {"train/lr", step_, lr, now},
+        {"train/grad_norm", step_, r.gradNorm, now},  {"train/tokens_per_sec", step_, p.tokensPerSecond, now},
+        {"train/tokens", step_, double(tokens), now}, {"train/epoch", step_, double(epoch_), now}};
+    recordRouting(routing, step_, now, m, sink_);
+    sink_->onMetrics(m);
+  }
+  sink_->onProgress(p);
 }
 
 RunOutcome Trainer::run(const std::atomic<bool>* stop) {
   const auto& t = cfg_.train;
-  const double start = nowSeconds();
-  const int64_t firstStep = step_;
-  int64_t tokensSeen = 0;
-  std::vector<int64_t> order = epochOrder(epoch_);
+  runStart_ = nowSeconds();
+  firstStep_ = step_;
+  tokensSeen_ = 0;
+  divergence_.clear();
+  EvalResult lastEval;
   while (step_ < totalSteps_) {
-    if (batchInEpoch_ >= stepsPerEpoch_) {
-      ++epoch_;
-      batchInEpoch_ = 0;
-      order = epochOrder(epoch_);
-    }
-    int64_t at = batchInEpoch_ * t.batchSize;
-    int64_t end = std::min<int64_t>(int64_t(order.size()), at + t.batchSize);
-    auto idx = torch::from_blob(order.data() + at, {end - at}, torch::kLong).clone();
-    auto inputs = data_.train.inputs.index_select(0, idx);
-    auto targets = data_.train.targets.index_select(0, idx);
-
+    Batch b = nextBatch();
     const double lr = learningRateAt(step_);
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
-    optimizer_->zero_grad();
-    auto loss = languageModelLoss(model_->forward(inputs), targets);
-    const double lossValue = loss.item<double>();
-    auto aux = model_->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
-    if (aux.defined()) loss = loss + aux;
-    if (!std::isfinite(lossValue)) {
-      if (sink_) sink_->onMetrics({{"train/loss", step_ + 1, lossValue, nowSeconds()}});
-      return RunOutcome::Diverged;  // `last` stays the last good checkpoint
+    StepResult r = trainStep(model_, *optimizer_, b.inputs, b.targets, b.mask, t.gradClip);
+    if (r.diverged) {
+      // The update was skipped; `last` stays the last good checkpoint (no save here).
+      divergence_ = "step " + std::to_string(step_ + 1) + ": " + r.problem + "; update skipped";
+      if (sink_) {
+        const double now = nowSeconds();
+        sink_->onMetrics(
+            {{"train/loss", step_ + 1, r.lmLoss, now}, {"train/grad_norm", step_ + 1, r.gradNorm, now}});
+      }
+      return RunOutcome::Diverged;
     }
-    loss.backward();
-    double gradNorm = t.gradClip > 0 ? torch::nn::utils::clip_grad_norm_(model_->parameters(), t.gradClip)
-                                     : std::numeric_limits<double>::quiet_NaN();
-    optimizer_->step();
-    model_->afterOptimizerStep();
     ++step_;
     ++batchInEpoch_;
-    tokensSeen += targets.ne(-100).sum().item<int64_t>();
-
-    const double now = nowSeconds(), elapsed = now - start;
-    TrainProgress p;
-    p.step = step_;
-    p.totalSteps = totalSteps_;
-    p.epoch = epoch_;
-    p.loss = lossValue;
-    p.learningRate = lr;
-    p.elapsedSeconds = elapsed;
-    p.tokensPerSecond = elapsed > 0 ? double(tokensSeen) / elapsed : 0;
-    if (auto routing = model_->routingStats(); !routing.empty()) {
-      for (const auto& r : routing) {
-        p.auxLoss += r.auxLoss / double(routing.size());
-        p.droppedFraction += r.droppedFraction() / double(routing.size());
-        p.maxViolation = std::max(p.maxViolation, r.maxViolation());
-      }
-      p.hasRouting = true;
-    }
-    p.etaSeconds = step_ > firstStep ? elapsed / double(step_ - firstStep) * double(totalSteps_ - step_) : 0;
-    if (sink_) {
-      if (step_ % t.logEvery == 0 || step_ == totalSteps_) {
-        std::vector<MetricPoint> m{{"train/loss", step_, lossValue, now},
-                                   {"train/lr", step_, lr, now},
-                                   {"train/tokens_per_sec", step_, p.tokensPerSecond, now},
-                                   {"train/epoch", step_, double(epoch_), now}};
-        if (t.gradClip > 0) m.push_back({"train/grad_norm", step_, gradNorm, now});
-        recordRouting(model_->routingStats(), step_, now, m, sink_);
-        sink_->onMetrics(m);
-      }
-      sink_->onProgress(p);
-    }
+    const int64_t tokens = b.targets.ne(-100).sum().item<int64_t>();
+    tokensSeen_ += tokens;
+    reportStep(r, lr, tokens);
     const bool epochEnd = batchInEpoch_ >= stepsPerEpoch_;
     if ((t.evalEvery > 0 && step_ % t.evalEvery == 0) || (t.evalEvery == 0 && epochEnd) ||
         step_ == totalSteps_) {
-      evaluateAndRecord();
+      lastEval = evaluateAndRecord();
       save(lastCheckpointPath());
     }
     if (stop && stop->load() && step_ < totalSteps_) {
@@ -267,6 +339,7 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
       return RunOutcome::Interrupted;
     }
   }
+  recordFullValidation(lastEval);
   return RunOutcome::Finished;
 }
 

@@ -7,6 +7,7 @@
 #include "data/LmDataset.h"
 #include "model/LanguageModel.h"
 #include "train/MetricSink.h"
+#include "train/TrainStep.h"
 
 namespace moelab {
 
@@ -21,41 +22,74 @@ void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double
 // The model config with vocab_size resolved from the tokenizer when the config says 0.
 ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVocab);
 
-// Mean loss and perplexity over a split (no grad, eval mode); maxBatches 0 = all.
-EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize, int64_t maxBatches);
+// Mean loss and perplexity over every sample of a split (no grad, eval mode), with what was
+// evaluated (samples, batches, target tokens).
+EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize);
+
+// The periodic validation set for eval_batches > 0: `samples` rows drawn with a fixed seed from
+// the whole split (in file order), so every evaluation of a run scores the same text and that text
+// is spread over many articles rather than the first one or two. The whole split when samples is 0
+// or not smaller than the split.
+TokenSplit validationSubset(const TokenSplit& split, int64_t samples, uint64_t seed);
+// The rows validationSubset takes, ascending (all rows when samples is 0 or >= size).
+std::vector<int64_t> validationRows(int64_t size, int64_t samples, uint64_t seed);
 
 // AdamW + cosine schedule (linear warm-up, decay to min_learning_rate) + grad clipping, periodic
-// evaluation, `last`/`best` checkpoints, resume. Knows nothing of Qt or SQLite: observations go to
-// the MetricSink. Polls `stop` once per step; a stop saves `last` so nothing is lost.
+// evaluation on a fixed validation subset and on the whole split at the end, `last`/`best`
+// checkpoints, resume. Knows nothing of Qt or SQLite: observations go to the MetricSink. Polls
+// `stop` once per step; a stop saves `last` so nothing is lost.
 class Trainer {
  public:
   Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string checkpointDir, MetricSink* sink);
 
-  // Continue from a checkpoint written by a run of the same config. Returns its step.
-  int64_t resumeFrom(const std::string& checkpointPath);
+  // Continue from a checkpoint written by a run of the same config. Returns its step. When this
+  // trainer's horizon (total steps) differs from the checkpoint's, throws UserError unless
+  // `extendHorizon`: then the learning rate continues from its value at the checkpoint and decays
+  // by cosine to min_learning_rate at the new last step (no jump).
+  int64_t resumeFrom(const std::string& checkpointPath, bool extendHorizon = false);
   RunOutcome run(const std::atomic<bool>* stop = nullptr);
 
   int64_t totalSteps() const { return totalSteps_; }
   int64_t stepsPerEpoch() const { return stepsPerEpoch_; }
   double learningRateAt(int64_t step) const;
   LanguageModel& model() { return model_; }
+  const TokenSplit& validationSet() const { return validation_; }
+  // Why the run diverged ("step 4: gradient norm is nan ..."), empty otherwise.
+  const std::string& divergence() const { return divergence_; }
   std::string lastCheckpointPath() const { return checkpointDir_ + "/last.pt"; }
   std::string bestCheckpointPath() const { return checkpointDir_ + "/best.pt"; }
 
  private:
+  struct Batch {
+    torch::Tensor inputs, targets, mask;
+  };
+  Batch nextBatch();  // the batch at (epoch_, batchInEpoch_), starting a new epoch when due
+  void reportStep(const StepResult& r, double lr, int64_t tokens);
   void save(const std::string& path);
-  void evaluateAndRecord();
+  EvalResult evaluateAndRecord();
+  void recordFullValidation(const EvalResult& periodic);
   std::vector<int64_t> epochOrder(int64_t epoch) const;
 
   ExperimentConfig cfg_;
   const LmDataset& data_;
+  TokenSplit validation_;  // the fixed subset (or the whole split) scored at every evaluation
   std::string checkpointDir_;
   MetricSink* sink_;
   LanguageModel model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   int64_t stepsPerEpoch_ = 0, totalSteps_ = 0;
   int64_t step_ = 0, epoch_ = 0, batchInEpoch_ = 0;
+  std::vector<int64_t> order_;  // sample order of epoch_
+  int64_t orderEpoch_ = -1;
+  // Cosine restart point after an extended horizon: from anchorStep_ on, the rate decays from
+  // anchorRate_ to min_learning_rate at totalSteps_. anchorStep_ < 0: the plain schedule.
+  int64_t anchorStep_ = -1;
+  double anchorRate_ = 0;
   double bestValLoss_;
+  // Throughput over this process's steps.
+  double runStart_ = 0;
+  int64_t firstStep_ = 0, tokensSeen_ = 0;
+  std::string divergence_;
 };
 
 }  // namespace moelab

@@ -120,6 +120,41 @@ class CliTest : public QObject {
     QCOMPARE(cli({"runs", "list", "--db", "missing.db"}).code, 2);
     QCOMPARE(cli({"train", "--resume", "1", "--db", "runs.db"}).code, 2);  // already finished
   }
+  void resumeRecordsChangesAndRefusesThoseThatBreakIt() {
+    auto cfg = writeConfig("ext.json", R"({
+      "model": {"embed_dim": 32, "num_layers": 1, "num_heads": 2, "num_experts": 2, "gnn_layers": 1, "max_seq_length": 32},
+      "data": {"tokenizer": "char", "num_train_samples": 64, "num_eval_samples": 16},
+      "train": {"batch_size": 8, "epochs": 2, "eval_every": 3, "log_every": 1}})");
+    QCOMPARE(cli({"train", cfg, "--max-steps", "6", "--db", "ext.db"}).code, 0);
+    auto batch = cli({"train", "--resume", "1", "--db", "ext.db", "--set", "train.batch_size=4", "--extend"});
+    QCOMPARE(batch.code, 2);
+    QVERIFY2(batch.err.contains("--resume cannot change train.batch_size 8 -> 4"), qPrintable(batch.err));
+    auto noExtend = cli({"train", "--resume", "1", "--db", "ext.db", "--max-steps", "10"});
+    QCOMPARE(noExtend.code, 2);
+    QVERIFY2(noExtend.err.contains("--extend"), qPrintable(noExtend.err));
+    auto ext =
+        cli({"train", "--resume", "1", "--db", "ext.db", "--max-steps", "10", "--extend", "--threads", "1"});
+    QVERIFY2(ext.code == 0, qPrintable(ext.err));
+    QVERIFY2(ext.err.contains("config changed on resume: train.max_steps 6 -> 10, train.threads 0 -> 1"),
+             qPrintable(ext.err));
+    auto run =
+        QJsonDocument::fromJson(cli({"runs", "show", "1", "--json", "--db", "ext.db"}).out.toUtf8()).object();
+    QCOMPARE(run["status"].toString(), QString("finished"));
+    QCOMPARE(run["step"].toInt(), 10);
+    QCOMPARE(run["config"].toObject()["train"].toObject()["max_steps"].toInt(), 10);
+    auto history = run["config_changes"].toArray();
+    QCOMPARE(history.size(), 1);
+    QCOMPARE(history[0].toObject()["step"].toInt(), 6);
+    QCOMPARE(history[0].toObject()["changes"].toArray()[0].toObject()["key"].toString(),
+             QString("train.max_steps"));
+    QVERIFY(history[0].toObject()["note"].toString().contains("--extend"));
+    QCOMPARE(run["params"].toObject()["train.max_steps"].toString(), QString("10"));
+
+    auto w = cli(
+        {"export-weights", "--run", "1", "--which", "last", "--out", "ext.safetensors", "--db", "ext.db"});
+    QVERIFY2(w.code == 0, qPrintable(w.err));
+    QVERIFY2(w.err.contains("(last, step 10)"), qPrintable(w.err));
+  }
   void killedRunIsMarkedInterruptedAndResumesToTheSameSteps() {
     auto cfg = writeConfig("kill.json", R"({
       "model": {"embed_dim": 32, "num_layers": 1, "num_heads": 2, "num_experts": 2, "gnn_layers": 1, "max_seq_length": 32},

@@ -3,6 +3,7 @@
 
 #include "TestSuite.h"
 #include "data/LmDataset.h"
+#include "data/TextCorpus.h"
 #include "data/VocabTokenizer.h"
 #include "util/Errors.h"
 
@@ -60,6 +61,35 @@ class LmDatasetTest : public QObject {
     QCOMPARE(withBang.targets.eq(0).sum().item<int64_t>(), int64_t(3));
     QCOMPARE(dropped.targets.eq(0).sum().item<int64_t>(), int64_t(0));
     QCOMPARE(withBang.numTargets - dropped.numTargets, int64_t(3));
+  }
+  void linesSamplesAreTheGpt2EncodingOfTheStrippedLines() {
+    // The seed keeps a line when len(line.strip()) > 30 and encodes line.strip(): samples start
+    // with "The", not " The", and end without the line's trailing " " token.
+    DataLocator locator(test::dataDir().toStdString());
+    auto ds = LmDataset::load(config({{"num_train_samples", 4}, {"num_eval_samples", 6}}), locator);
+    auto lines = TextCorpus::readLines(test::dataDir().toStdString() + "/wikitext-2/wiki.valid.tokens");
+    std::vector<std::vector<int64_t>> expected;
+    for (const auto& line : lines) {
+      if (expected.size() == 6) break;
+      std::string s = line;
+      s.erase(0, s.find_first_not_of(" \n"));
+      s.erase(s.find_last_not_of(" \n") + 1);
+      if (s.size() > 30) expected.push_back(ds.tokenizer->encode(s));
+    }
+    QCOMPARE(ds.valid.size(), int64_t(6));
+    for (int64_t i = 0; i < 6; ++i) {
+      const auto& ids = expected[size_t(i)];
+      const int64_t n = std::min<int64_t>(int64_t(ids.size()), 32);
+      auto row = ds.valid.inputs[i];
+      for (int64_t t = 0; t < n; ++t) QCOMPARE(row[t].item<int64_t>(), ids[size_t(t)]);
+      QCOMPARE(ds.valid.mask[i].sum().item<int64_t>(), n);
+      QVERIFY(ds.tokenizer->decode({ids[0]})[0] != ' ');
+    }
+    // First valid sample: " Homarus gammarus , known as ..." begins with "Hom", not " Hom".
+    QCOMPARE(ds.valid.inputs[0][0].item<int64_t>(), ds.tokenizer->encode("Homarus")[0]);
+    QVERIFY(ds.valid.inputs[0][0].item<int64_t>() != ds.tokenizer->encode(" Homarus")[0]);
+    QCOMPARE(stripWhitespace("\t  caf\xc3\xa9 \xc2\xa0\n"), std::string("caf\xc3\xa9"));
+    QCOMPARE(codePointCount("caf\xc3\xa9"), int64_t(4));
   }
   void packedModeFillsEveryPosition() {
     DataLocator locator(test::dataDir().toStdString());

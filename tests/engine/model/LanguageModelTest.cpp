@@ -1,7 +1,9 @@
 #include <QtTest/QtTest>
 
 #include "TestSuite.h"
+#include "model/FastDropout.h"
 #include "model/LanguageModel.h"
+#include "model/StackedNorm.h"
 
 using namespace moelab;
 
@@ -31,6 +33,32 @@ class LanguageModelTest : public QObject {
     for (auto& p : single->named_parameters()) p.value().copy_(params[p.key()][1].unsqueeze(0));
     QCOMPARE(single->named_parameters().size(), size_t(12));
     QVERIFY(torch::allclose(single->forward(x)[0], all[1], 1e-5, 1e-5));
+  }
+  void expertBlockDropsOutWhereTheSeedDoes() {
+    // Training mode, dropout 0.5. gnn_moe (seed): h = x + MHA(LN1 x) with dropout only on the
+    // attention probabilities, y = h + Dropout(W2 Dropout(GELU(W1 LN2 h))). The dense baseline
+    // also drops out the attention output. Same seed, same masks in the same order.
+    for (std::string arch : {"gnn_moe", "dense"}) {
+      torch::manual_seed(3);
+      ModelConfig c{arch, 32, 1, 4, 2, 1, 16, 100, 0.5};
+      const int64_t E = arch == "gnn_moe" ? 2 : 1;
+      ExpertBlockStack stack(E, c);
+      stack->train();
+      auto x = torch::randn({2, 6, 32});
+      torch::manual_seed(11);
+      auto got = stack->forward(x);
+      torch::manual_seed(11);
+      auto flat = x.reshape({1, 12, 32});
+      auto attended =
+          stack->attention->forward(stackedNorm(flat, stack->ln1Weight, stack->ln1Bias, false), 2, 6);
+      auto h = flat + (arch == "dense" ? fastDropout(attended, 0.5, true) : attended);
+      auto f = torch::baddbmm(stack->fc1Bias.unsqueeze(1),
+                              stackedNorm(h, stack->ln2Weight, stack->ln2Bias, false), stack->fc1Weight);
+      f = fastDropout(torch::gelu(f), 0.5, true);
+      auto expected =
+          h + fastDropout(torch::baddbmm(stack->fc2Bias.unsqueeze(1), f, stack->fc2Weight), 0.5, true);
+      QVERIFY2(torch::allclose(got, expected, 1e-5, 1e-5), arch.c_str());
+    }
   }
   void attentionIsCausal() {
     ModelConfig c{"gnn_moe", 32, 2, 4, 3, 1, 16, 100, 0.0};

@@ -80,6 +80,57 @@ class SparseMoeTest : public QObject {
     QCOMPARE(plan.tokenIndex.size(0), int64_t(1));
     QCOMPARE(plan.tokenIndex[0].item<int64_t>(), int64_t(2));
   }
+  void paddingNeverReachesTheRouter() {
+    // The same two sequences (5 and 8 real tokens) batched at length 8, and at length 16 with an
+    // extra all-padding row: routing, capacity, losses and every statistic must be identical.
+    torch::manual_seed(5);
+    auto cfg = sparseConfig(4, 2, 1.0);  // tight capacity: pads would take slots (position policy)
+    cfg.numLayers = 2;
+    LanguageModel m(cfg);
+    m->train();
+    auto tokens = torch::randint(1, 50, {2, 8});
+    auto maskA = torch::ones({2, 8}, torch::kBool);
+    maskA[0].slice(0, 5, 8).fill_(false);
+    auto inA = tokens.masked_fill(maskA.logical_not(), 0);
+    auto tgA = torch::randint(50, {2, 8}).masked_fill(maskA.logical_not(), -100);
+    auto inB = torch::zeros({3, 16}, torch::kLong), tgB = torch::full({3, 16}, -100, torch::kLong);
+    auto maskB = torch::zeros({3, 16}, torch::kBool);
+    inB.slice(0, 0, 2).slice(1, 0, 8).copy_(inA);
+    tgB.slice(0, 0, 2).slice(1, 0, 8).copy_(tgA);
+    maskB.slice(0, 0, 2).slice(1, 0, 8).copy_(maskA);
+
+    auto logitsA = m->forward(inA, maskA);
+    auto lossA = languageModelLoss(logitsA, tgA).item<double>();
+    auto auxA = m->auxiliaryLoss().item<double>();
+    auto statsA = m->routingStats();
+    auto logitsB = m->forward(inB, maskB);
+    auto lossB = languageModelLoss(logitsB, tgB).item<double>();
+    auto auxB = m->auxiliaryLoss().item<double>();
+    auto statsB = m->routingStats();
+
+    QVERIFY(std::abs(lossA - lossB) < 1e-5);
+    QVERIFY(std::abs(auxA - auxB) < 1e-6);
+    QVERIFY(torch::allclose(logitsA[1], logitsB[1].slice(0, 0, 8), 1e-5, 1e-5));
+    QVERIFY(torch::allclose(logitsA[0].slice(0, 0, 5), logitsB[0].slice(0, 0, 5), 1e-5, 1e-5));
+    QCOMPARE(statsA.size(), size_t(2));
+    for (size_t l = 0; l < statsA.size(); ++l) {
+      const auto &a = statsA[l], &b = statsB[l];
+      QCOMPARE(a.assignments, int64_t(13 * 2));  // real tokens x k only
+      QCOMPARE(b.assignments, a.assignments);
+      QCOMPARE(b.tokensPerExpert, a.tokensPerExpert);
+      QCOMPARE(b.capacity, a.capacity);
+      QCOMPARE(b.dropped, a.dropped);
+      QCOMPARE(b.deadExperts(), a.deadExperts());
+      QVERIFY(std::abs(a.gini() - b.gini()) < 1e-12 && std::abs(a.maxViolation() - b.maxViolation()) < 1e-12);
+      QVERIFY(std::abs(a.coefficientOfVariation() - b.coefficientOfVariation()) < 1e-12);
+      QVERIFY(std::abs(a.auxLoss - b.auxLoss) < 1e-6 && std::abs(a.zLoss - b.zLoss) < 1e-5);
+      QVERIFY(std::abs(a.routerEntropy - b.routerEntropy) < 1e-6);
+      QVERIFY(std::abs(a.top1Probability - b.top1Probability) < 1e-6);
+    }
+    // Without the mask the 48 positions of batch B would all be routed.
+    m->forward(inB);
+    QCOMPARE(m->routingStats()[0].assignments, int64_t(48 * 2));
+  }
   void topKWeightsSumToOne() {
     auto cfg = sparseConfig(6, 3, 0.0);
     RouterTopK router(cfg);
@@ -215,9 +266,9 @@ class SparseMoeTest : public QObject {
       }
     } sink;
     Trainer t(cfg, data, d.path().toStdString(), &sink);
-    auto before = evaluate(t.model(), data.valid, 8, 0);
+    auto before = evaluate(t.model(), data.valid, 8);
     QVERIFY(t.run() == RunOutcome::Finished);
-    auto after = evaluate(t.model(), data.valid, 8, 0);
+    auto after = evaluate(t.model(), data.valid, 8);
     QVERIFY2(after.loss < before.loss - 1.0,
              (std::to_string(before.loss) + " -> " + std::to_string(after.loss)).c_str());
     QCOMPARE(sink.last.at("moe/dead_experts_max"), 0.0);

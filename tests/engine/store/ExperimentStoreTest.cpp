@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "TestSuite.h"
+#include "config/ExperimentConfig.h"
 #include "store/ExperimentStore.h"
 #include "util/Errors.h"
 
@@ -53,7 +54,7 @@ class ExperimentStoreTest : public QObject {
     QCOMPARE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
     ExperimentStore s(path);
-    QCOMPARE(s.schemaVersion(), 2);
+    QCOMPARE(s.schemaVersion(), ExperimentStore::kSchemaVersion);
     auto latest = s.latestMetrics(1);
     QCOMPARE(latest["train/loss"].step, int64_t(20));
     QCOMPARE(latest["train/loss"].value, 4.0);
@@ -85,6 +86,24 @@ class ExperimentStoreTest : public QObject {
     s.deleteMetricsAfter(run, 1);
     QCOMPARE(s.metrics(run, "loss").size(), size_t(1));
     QCOMPARE(s.latestMetrics(run)["loss"].step, int64_t(1));
+  }
+  void configChangesUpdateTheRunAndKeepAHistory() {
+    QTemporaryDir dir;
+    ExperimentStore s(dir.path().toStdString() + "/c.db");
+    nlohmann::json cfg = {{"train", {{"max_steps", 6}, {"threads", 0}}}};
+    auto id = s.createRun("e", "r", cfg);
+    s.logParams(id, flattenConfig(cfg));
+    auto changed = cfg;
+    changed["train"]["max_steps"] = 10;
+    s.recordConfigChange(id, 6, {{{"key", "train.max_steps"}, {"before", 6}, {"after", 10}}}, changed, "--extend");
+    QCOMPARE(s.run(id)->config["train"]["max_steps"].get<int>(), 10);
+    QCOMPARE(QString::fromStdString(s.params(id)["train.max_steps"]), QString("10"));
+    auto history = s.configChanges(id);
+    QCOMPARE(history.size(), size_t(1));
+    QCOMPARE(history[0].step, int64_t(6));
+    QCOMPARE(QString::fromStdString(history[0].note), QString("--extend"));
+    QVERIFY_THROWS_EXCEPTION(UserError, s.recordConfigChange(99, 0, nlohmann::json::array(), cfg, ""));
+    QVERIFY(s.configChanges(99).empty());
   }
   void runsOfDeadProcessesBecomeInterrupted() {
     QTemporaryDir dir;

@@ -3,6 +3,7 @@
 
 #include "TestSuite.h"
 #include "train/Checkpoint.h"
+#include "train/ResumeChanges.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
 
@@ -12,12 +13,15 @@ namespace {
 // Collects train/loss per step and can request a stop after a given step.
 struct LossRecorder : MetricSink {
   std::map<int64_t, double> loss;
+  std::map<std::string, std::map<int64_t, double>> metrics;
   std::vector<std::string> artifacts;
   int64_t stopAfter = -1;
   std::atomic<bool>* stop = nullptr;
   void onMetrics(const std::vector<MetricPoint>& points) override {
-    for (const auto& p : points)
+    for (const auto& p : points) {
       if (p.key == "train/loss") loss[p.step] = p.value;
+      metrics[p.key][p.step] = p.value;
+    }
   }
   void onProgress(const TrainProgress& p) override {
     if (stop && p.step == stopAfter) *stop = true;
@@ -59,9 +63,9 @@ class TrainerTest : public QObject {
     auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
     LossRecorder rec;
     Trainer t(cfg, data, dir.path().toStdString(), &rec);
-    auto before = evaluate(t.model(), data.valid, 8, 0);
+    auto before = evaluate(t.model(), data.valid, 8);
     QVERIFY(t.run() == RunOutcome::Finished);
-    auto after = evaluate(t.model(), data.valid, 8, 0);
+    auto after = evaluate(t.model(), data.valid, 8);
     QVERIFY2(after.loss < before.loss - 1.0,
              (std::to_string(before.loss) + " -> " + std::to_string(after.loss)).c_str());
     QVERIFY(rec.loss.at(80) < rec.loss.at(1));
@@ -132,6 +136,145 @@ class TrainerTest : public QObject {
     Trainer check(cfg, data, d.path().toStdString(), nullptr);
     loadCheckpoint(t.lastCheckpointPath(), check.model(), nullptr, false);
     for (const auto& p : check.model()->parameters()) QVERIFY(torch::isfinite(p).all().item<bool>());
+  }
+  void nonFiniteAuxLossSkipsTheUpdate() {
+    auto json = tinyConfig(8, 0.0).json;
+    json["model"]["architecture"] = "sparse_moe";
+    json["model"]["num_experts"] = 4;
+    json["train"]["eval_every"] = 2;
+    auto cfg = ExperimentConfig::fromJson(json);
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QTemporaryDir d;
+    struct PoisonAux : LossRecorder {
+      Trainer* trainer = nullptr;
+      std::vector<torch::Tensor> before;
+      void onProgress(const TrainProgress& p) override {
+        if (p.step != 3) return;
+        // Step 4's z-loss term becomes NaN while the language-model loss stays finite.
+        trainer->model()->cfg.zLossCoef = std::numeric_limits<double>::quiet_NaN();
+        for (const auto& w : trainer->model()->parameters()) before.push_back(w.detach().clone());
+      }
+    } sink;
+    Trainer t(cfg, data, d.path().toStdString(), &sink);
+    sink.trainer = &t;
+    QVERIFY(t.run() == RunOutcome::Diverged);
+    QVERIFY2(QString::fromStdString(t.divergence()).contains("step 4: auxiliary loss is nan"),
+             t.divergence().c_str());
+    QVERIFY(std::isfinite(sink.loss.at(4)));
+    auto now = t.model()->parameters();
+    for (size_t i = 0; i < now.size(); ++i) QVERIFY(torch::equal(now[i], sink.before[i]));  // no update
+    QCOMPARE(readCheckpointState(t.lastCheckpointPath()).step, int64_t(2));
+  }
+  void nonFiniteGradientSkipsTheUpdateEvenWithoutClipping() {
+    auto cfg = tinyConfig(8, 0.0);
+    cfg.train.evalEvery = 2;
+    cfg.train.gradClip = 0.0;  // the norm is still computed and checked
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QTemporaryDir d;
+    struct PoisonGrad : LossRecorder {
+      Trainer* trainer = nullptr;
+      std::vector<torch::Tensor> before;
+      void onProgress(const TrainProgress& p) override {
+        if (p.step != 3) return;
+        trainer->model()->headWeight().register_hook(
+            [](torch::Tensor g) { return g * std::numeric_limits<float>::quiet_NaN(); });
+        for (const auto& w : trainer->model()->parameters()) before.push_back(w.detach().clone());
+      }
+    } sink;
+    Trainer t(cfg, data, d.path().toStdString(), &sink);
+    sink.trainer = &t;
+    QVERIFY(t.run() == RunOutcome::Diverged);
+    QVERIFY2(QString::fromStdString(t.divergence()).contains("step 4: gradient norm is nan"),
+             t.divergence().c_str());
+    auto now = t.model()->parameters();
+    for (size_t i = 0; i < now.size(); ++i) {
+      QVERIFY(torch::isfinite(now[i]).all().item<bool>());
+      QVERIFY(torch::equal(now[i], sink.before[i]));
+    }
+    QCOMPARE(readCheckpointState(t.lastCheckpointPath()).step, int64_t(2));
+    Trainer check(cfg, data, d.path().toStdString(), nullptr);
+    loadCheckpoint(t.lastCheckpointPath(), check.model(), nullptr, false);
+    for (const auto& p : check.model()->parameters()) QVERIFY(torch::isfinite(p).all().item<bool>());
+  }
+  void validationScoresAFixedSubsetSpreadOverTheSplitAndTheWholeSplitAtTheEnd() {
+    auto json = tinyConfig(8, 0.0).json;
+    json["data"]["num_eval_samples"] = 200;
+    json["train"]["eval_batches"] = 2;  // 16 of 200 samples
+    json["train"]["eval_every"] = 4;
+    auto cfg = ExperimentConfig::fromJson(json);
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QCOMPARE(data.valid.size(), int64_t(200));
+    auto rows = validationRows(200, 16, 7);
+    QCOMPARE(rows, validationRows(200, 16, 7));  // the same at every evaluation
+    QVERIFY(std::is_sorted(rows.begin(), rows.end()));
+    QVERIFY(rows.front() < 50 && rows.back() >= 150);  // spread over the split, not its first articles
+    QVERIFY(rows != validationRows(200, 16, 8));
+    QTemporaryDir d;
+    LossRecorder rec;
+    Trainer t(cfg, data, d.path().toStdString(), &rec);
+    QCOMPARE(t.validationSet().size(), int64_t(16));
+    QVERIFY(t.validationSet().inputs.equal(data.valid.select(torch::tensor(rows)).inputs));
+    QVERIFY(t.run() == RunOutcome::Finished);
+    for (auto [step, n] : rec.metrics.at("val/samples")) QCOMPARE(n, 16.0);
+    QCOMPARE(rec.metrics.at("val/samples").size(), size_t(4));
+    QCOMPARE(rec.metrics.at("val_full/samples").at(16), 200.0);
+    auto full = evaluate(t.model(), data.valid, 8);
+    QVERIFY(std::abs(rec.metrics.at("val_full/loss").at(16) - full.loss) < 1e-9);
+    QCOMPARE(rec.metrics.at("val_full/tokens").at(16), double(full.tokens));
+    QCOMPARE(full.samples, int64_t(200));
+    QCOMPARE(full.batches, int64_t(25));
+  }
+  void extendingTheHorizonContinuesTheLearningRateWithoutAJump() {
+    auto cfg = tinyConfig(8, 0.1);  // 16 steps, warm-up 5
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QTemporaryDir d;
+    std::atomic<bool> stop{false};
+    LossRecorder first;
+    first.stop = &stop;
+    first.stopAfter = 8;
+    Trainer ta(cfg, data, d.path().toStdString(), &first);
+    QVERIFY(ta.run(&stop) == RunOutcome::Interrupted);
+    const double rateAt8 = ta.learningRateAt(8);
+
+    auto longer = cfg;
+    longer.train.epochs = 4;  // 32 steps
+    Trainer refused(longer, data, d.path().toStdString(), nullptr);
+    QVERIFY_EXCEPTION_THROWN(refused.resumeFrom(refused.lastCheckpointPath()), UserError);
+
+    LossRecorder second;
+    Trainer tb(longer, data, d.path().toStdString(), &second);
+    QCOMPARE(tb.resumeFrom(tb.lastCheckpointPath(), /*extendHorizon=*/true), int64_t(8));
+    QCOMPARE(tb.totalSteps(), int64_t(32));
+    QCOMPARE(tb.learningRateAt(8), rateAt8);
+    for (int64_t s = 9; s <= 32; ++s) QVERIFY(tb.learningRateAt(s) < tb.learningRateAt(s - 1));
+    QVERIFY(std::abs(tb.learningRateAt(32) - cfg.train.minLearningRate) < 1e-12);
+    QVERIFY(tb.run() == RunOutcome::Finished);
+    QCOMPARE(second.metrics.at("train/lr").at(9), rateAt8);
+    // A second resume of the extended run keeps the extended schedule.
+    auto state = readCheckpointState(tb.lastCheckpointPath());
+    QCOMPARE(state.totalSteps, int64_t(32));
+    QCOMPARE(state.anchorStep, int64_t(8));
+  }
+  void resumeRefusesChangesThatBreakExactResume() {
+    auto base = tinyConfig(8, 0.1).json;
+    auto with = [&](const std::string& section, const std::string& key, nlohmann::json v) {
+      auto j = base;
+      j[section][key] = v;
+      return ExperimentConfig::fromJson(j).json;
+    };
+    const auto recorded = ExperimentConfig::fromJson(base).json;
+    QVERIFY(checkResumeChanges(recorded, recorded, false).empty());
+    auto threads = checkResumeChanges(recorded, with("train", "threads", 1), false);
+    QCOMPARE(threads.changes.size(), size_t(1));
+    QCOMPARE(QString::fromStdString(threads.describe()), QString("train.threads 0 -> 1"));
+    QVERIFY_EXCEPTION_THROWN(checkResumeChanges(recorded, with("train", "batch_size", 16), true), UserError);
+    QVERIFY_EXCEPTION_THROWN(checkResumeChanges(recorded, with("train", "learning_rate", 1e-3), true),
+                             UserError);
+    QVERIFY_EXCEPTION_THROWN(checkResumeChanges(recorded, with("model", "dropout", 0.2), true), UserError);
+    QVERIFY_EXCEPTION_THROWN(checkResumeChanges(recorded, with("train", "max_steps", 40), false), UserError);
+    auto extended = checkResumeChanges(recorded, with("train", "max_steps", 40), true);
+    QVERIFY(extended.horizonChanged);
+    QCOMPARE(extended.toJson()[0]["key"].get<std::string>(), std::string("train.max_steps"));
   }
   void corruptCheckpointIsAClearError() {
     QTemporaryDir d;

@@ -1,0 +1,67 @@
+#include "train/TrainStep.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+namespace moelab {
+namespace {
+std::string describe(double v) {
+  return std::isnan(v) ? "nan" : v > 0 ? "+inf" : "-inf";
+}
+}  // namespace
+
+double gradientNorm(const std::vector<torch::Tensor>& parameters) {
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : parameters)
+    if (p.grad().defined()) norms.push_back(p.grad().norm());
+  if (norms.empty()) return 0;
+  return torch::stack(norms).norm().item<double>();
+}
+
+StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, const torch::Tensor& inputs,
+                     const torch::Tensor& targets, const torch::Tensor& mask, double gradClip) {
+  const auto start = std::chrono::steady_clock::now();
+  StepResult r;
+  r.gradNorm = std::numeric_limits<double>::quiet_NaN();
+  optimizer.zero_grad();
+  auto lm = languageModelLoss(model->forward(inputs, mask), targets);
+  auto loss = lm;
+  auto aux = model->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
+  if (aux.defined()) loss = lm + aux;
+  r.lmLoss = lm.item<double>();
+  r.totalLoss = aux.defined() ? loss.item<double>() : r.lmLoss;
+  // Checked before backward and before the update: a non-finite value must never reach AdamW
+  // (one NaN gradient turns every weight it touches into NaN, and a later save would keep them).
+  if (!std::isfinite(r.totalLoss)) {
+    r.diverged = true;
+    r.problem = !std::isfinite(r.lmLoss) ? "language-model loss is " + describe(r.lmLoss)
+                                         : "auxiliary loss is " + describe(r.totalLoss - r.lmLoss) +
+                                               " (language-model loss " + std::to_string(r.lmLoss) + ")";
+    return r;
+  }
+  loss.backward();
+  r.forwardBackwardSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto params = model->parameters();
+  r.gradNorm = gradientNorm(params);
+  if (!std::isfinite(r.gradNorm)) {
+    r.diverged = true;
+    r.problem = "gradient norm is " + describe(r.gradNorm) + " (loss " + std::to_string(r.totalLoss) + ")";
+    optimizer.zero_grad();
+    return r;
+  }
+  if (gradClip > 0) {
+    // As torch::nn::utils::clip_grad_norm_, reusing the norm computed above.
+    const double coef = gradClip / (r.gradNorm + 1e-6);
+    if (coef < 1.0) {
+      torch::NoGradGuard g;
+      for (auto& p : params)
+        if (p.grad().defined()) p.grad().mul_(coef);
+    }
+  }
+  optimizer.step();
+  model->afterOptimizerStep();
+  return r;
+}
+
+}  // namespace moelab

@@ -1,0 +1,30 @@
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+
+#include "model/LanguageModel.h"
+
+namespace moelab {
+
+// What one optimizer step did. When `diverged` is set the update was skipped: the weights and the
+// optimizer state are those from before the step.
+struct StepResult {
+  double lmLoss = 0;     // cross-entropy over the batch's real targets
+  double totalLoss = 0;  // lmLoss + weighted auxiliary losses (sparse_moe)
+  double gradNorm = 0;   // global L2 norm before clipping; NaN when the loss was already non-finite
+  double forwardBackwardSeconds = 0;
+  bool diverged = false;
+  std::string problem;  // what was non-finite, e.g. "auxiliary loss is nan"
+};
+
+// One training step, shared by the Trainer and the benchmark so both time the same work:
+// forward, loss (+ auxiliary losses), backward, global gradient norm, clipping (gradClip > 0),
+// AdamW update, aux-free bias update. Non-finite total loss or gradient norm skips the update.
+StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, const torch::Tensor& inputs,
+                     const torch::Tensor& targets, const torch::Tensor& mask, double gradClip);
+
+// The global L2 norm of all parameter gradients (as clip_grad_norm_ computes it).
+double gradientNorm(const std::vector<torch::Tensor>& parameters);
+
+}  // namespace moelab
