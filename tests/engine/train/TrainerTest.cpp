@@ -1,5 +1,6 @@
 #include <QtTest/QtTest>
 #include <atomic>
+#include <functional>
 
 #include "TestSuite.h"
 #include "train/Checkpoint.h"
@@ -31,6 +32,18 @@ struct LossRecorder : MetricSink {
   }
 };
 
+// Calls `inject` on the trainer right after step 3 and snapshots the weights.
+struct FaultAfterStep3 : LossRecorder {
+  Trainer* trainer = nullptr;
+  std::function<void(Trainer&)> inject;
+  std::vector<torch::Tensor> before;
+  void onProgress(const TrainProgress& p) override {
+    if (p.step != 3) return;
+    inject(*trainer);
+    for (const auto& w : trainer->model()->parameters()) before.push_back(w.detach().clone());
+  }
+};
+
 ExperimentConfig tinyConfig(int64_t maxBatches, double dropout) {
   return ExperimentConfig::fromJson(
       {{"model",
@@ -56,6 +69,30 @@ ExperimentConfig tinyConfig(int64_t maxBatches, double dropout) {
 
 class TrainerTest : public QObject {
   Q_OBJECT
+  // The run must end `diverged` at step 4 naming `problem`, with the update skipped (weights as
+  // after step 3, all finite) and `last` still the good checkpoint of step 2.
+  static FaultAfterStep3 expectDivergenceSkipsTheUpdate(const ExperimentConfig& cfg,
+                                                        std::function<void(Trainer&)> inject,
+                                                        const char* problem) {
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QTemporaryDir d;
+    FaultAfterStep3 sink;
+    sink.inject = std::move(inject);
+    Trainer t(cfg, data, d.path().toStdString(), &sink);
+    sink.trainer = &t;
+    [&] {
+      QVERIFY(t.run() == RunOutcome::Diverged);
+      QVERIFY2(QString::fromStdString(t.divergence()).contains(problem), t.divergence().c_str());
+      auto now = t.model()->parameters();
+      QCOMPARE(now.size(), sink.before.size());
+      for (size_t i = 0; i < now.size(); ++i) QVERIFY(torch::equal(now[i], sink.before[i]));
+      QCOMPARE(readCheckpointState(t.lastCheckpointPath()).step, int64_t(2));
+      Trainer check(cfg, data, d.path().toStdString(), nullptr);
+      loadCheckpoint(t.lastCheckpointPath(), check.model(), nullptr, false);
+      for (const auto& p : check.model()->parameters()) QVERIFY(torch::isfinite(p).all().item<bool>());
+    }();
+    return sink;
+  }
  private slots:
   void lossFallsOnWikiTextSlice() {
     QTemporaryDir dir;
@@ -142,59 +179,24 @@ class TrainerTest : public QObject {
     json["model"]["architecture"] = "sparse_moe";
     json["model"]["num_experts"] = 4;
     json["train"]["eval_every"] = 2;
-    auto cfg = ExperimentConfig::fromJson(json);
-    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
-    QTemporaryDir d;
-    struct PoisonAux : LossRecorder {
-      Trainer* trainer = nullptr;
-      std::vector<torch::Tensor> before;
-      void onProgress(const TrainProgress& p) override {
-        if (p.step != 3) return;
-        // Step 4's z-loss term becomes NaN while the language-model loss stays finite.
-        trainer->model()->cfg.zLossCoef = std::numeric_limits<double>::quiet_NaN();
-        for (const auto& w : trainer->model()->parameters()) before.push_back(w.detach().clone());
-      }
-    } sink;
-    Trainer t(cfg, data, d.path().toStdString(), &sink);
-    sink.trainer = &t;
-    QVERIFY(t.run() == RunOutcome::Diverged);
-    QVERIFY2(QString::fromStdString(t.divergence()).contains("step 4: auxiliary loss is nan"),
-             t.divergence().c_str());
+    // Step 4's z-loss term becomes NaN while the language-model loss stays finite.
+    auto sink = expectDivergenceSkipsTheUpdate(
+        ExperimentConfig::fromJson(json),
+        [](Trainer& t) { t.model()->cfg.zLossCoef = std::numeric_limits<double>::quiet_NaN(); },
+        "step 4: auxiliary loss is nan");
     QVERIFY(std::isfinite(sink.loss.at(4)));
-    auto now = t.model()->parameters();
-    for (size_t i = 0; i < now.size(); ++i) QVERIFY(torch::equal(now[i], sink.before[i]));  // no update
-    QCOMPARE(readCheckpointState(t.lastCheckpointPath()).step, int64_t(2));
   }
   void nonFiniteGradientSkipsTheUpdateEvenWithoutClipping() {
     auto cfg = tinyConfig(8, 0.0);
     cfg.train.evalEvery = 2;
     cfg.train.gradClip = 0.0;  // the norm is still computed and checked
-    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
-    QTemporaryDir d;
-    struct PoisonGrad : LossRecorder {
-      Trainer* trainer = nullptr;
-      std::vector<torch::Tensor> before;
-      void onProgress(const TrainProgress& p) override {
-        if (p.step != 3) return;
-        trainer->model()->headWeight().register_hook(
-            [](torch::Tensor g) { return g * std::numeric_limits<float>::quiet_NaN(); });
-        for (const auto& w : trainer->model()->parameters()) before.push_back(w.detach().clone());
-      }
-    } sink;
-    Trainer t(cfg, data, d.path().toStdString(), &sink);
-    sink.trainer = &t;
-    QVERIFY(t.run() == RunOutcome::Diverged);
-    QVERIFY2(QString::fromStdString(t.divergence()).contains("step 4: gradient norm is nan"),
-             t.divergence().c_str());
-    auto now = t.model()->parameters();
-    for (size_t i = 0; i < now.size(); ++i) {
-      QVERIFY(torch::isfinite(now[i]).all().item<bool>());
-      QVERIFY(torch::equal(now[i], sink.before[i]));
-    }
-    QCOMPARE(readCheckpointState(t.lastCheckpointPath()).step, int64_t(2));
-    Trainer check(cfg, data, d.path().toStdString(), nullptr);
-    loadCheckpoint(t.lastCheckpointPath(), check.model(), nullptr, false);
-    for (const auto& p : check.model()->parameters()) QVERIFY(torch::isfinite(p).all().item<bool>());
+    expectDivergenceSkipsTheUpdate(
+        cfg,
+        [](Trainer& t) {
+          t.model()->headWeight().register_hook(
+              [](torch::Tensor g) { return g * std::numeric_limits<float>::quiet_NaN(); });
+        },
+        "step 4: gradient norm is nan");
   }
   void validationScoresAFixedSubsetSpreadOverTheSplitAndTheWholeSplitAtTheEnd() {
     auto json = tinyConfig(8, 0.0).json;
