@@ -102,7 +102,10 @@ int trainCommand(const Words& words) {
                       "--set train.epochs=N");
     if (run->status == "running")
       throw UserError("run " + std::to_string(runId) + " is still running in another process");
-    checkpointPath = runCheckpoint(*store, runId, /*preferBest=*/false);
+    // A run killed before its first save has no checkpoint: it restarts from step 0 in its row.
+    const bool hasCheckpoint = !run->checkpointDir.empty() && (fs::exists(run->checkpointDir + "/last.pt") ||
+                                                               fs::exists(run->checkpointDir + "/best.pt"));
+    if (hasCheckpoint) checkpointPath = runCheckpoint(*store, runId, /*preferBest=*/false);
     // The requested config: the recorded one (or CONFIG) with --set/--max-steps/--threads applied.
     if (a.positional.empty()) {
       nlohmann::json doc = run->config;
@@ -129,17 +132,22 @@ int trainCommand(const Words& words) {
                cfg.data.tokenizer.c_str(), cfg.data.sampleMode.c_str());
   LmDataset data = LmDataset::load(cfg, locator);
 
-  if (runId == 0) {
-    std::string experiment = fs::path(a.positional[0]).stem().string();
-    runId = store->createRun(experiment, a.get("name", experiment), cfg.json);
-    // Checkpoints live beside the database (moelab.db -> moelab-runs/<id>/) unless told otherwise;
-    // the stem keeps two databases in one folder from sharing run folders.
+  // Checkpoints live beside the database (moelab.db -> moelab-runs/<id>/) unless told otherwise;
+  // the stem keeps two databases in one folder from sharing run folders.
+  auto assignCheckpointDir = [&] {
     fs::path db = fs::absolute(a.get("db", "moelab.db"));
     fs::path base = a.has("checkpoint-dir") ? fs::path(a.get("checkpoint-dir"))
                                             : db.parent_path() / (db.stem().string() + "-runs");
     checkpointDir = (base / std::to_string(runId)).string();
     store->setCheckpointDir(runId, checkpointDir);
+  };
+  if (runId == 0) {
+    std::string experiment = fs::path(a.positional[0]).stem().string();
+    runId = store->createRun(experiment, a.get("name", experiment), cfg.json);
+    assignCheckpointDir();
     store->logParams(runId, flattenConfig(cfg.json));
+  } else if (checkpointDir.empty()) {
+    assignCheckpointDir();  // killed between creating the run and recording its folder
   }
   store->setProvenance(runId, data.provenance);
 
@@ -147,6 +155,12 @@ int trainCommand(const Words& words) {
   RunRecorder recorder(*store, runId, &printer);
   try {
     Trainer trainer(cfg, data, checkpointDir, &recorder);
+    if (a.has("resume") && checkpointPath.empty()) {
+      store->deleteMetricsAfter(runId, 0);
+      std::fprintf(stderr,
+                   "run %ld has no checkpoint (stopped before its first save): restarting it from step 0\n",
+                   long(runId));
+    }
     if (!checkpointPath.empty()) {
       resumeStep = trainer.resumeFrom(checkpointPath, a.has("extend"));
       store->deleteMetricsAfter(runId, resumeStep);  // what follows the checkpoint is re-run

@@ -197,7 +197,8 @@ void ConfigSchema::applyOverride(nlohmann::json& doc, const std::string& assignm
   doc[f->section()][f->key()] = value;
 }
 
-nlohmann::json ConfigSchema::readDocument(const std::string& path, const std::vector<std::string>& overrides) const {
+nlohmann::json ConfigSchema::readDocument(const std::string& path,
+                                          const std::vector<std::string>& overrides) const {
   std::ifstream in(path);
   if (!in) throw ConfigError(path + ": cannot read file");
   std::stringstream ss;

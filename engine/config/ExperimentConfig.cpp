@@ -42,6 +42,8 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
              t["warmup_steps"], t["seed"],          t["log_every"],
              t["threads"],      t["learning_rate"], t["min_learning_rate"],
              t["weight_decay"], t["grad_clip"],     c.json["loss"]["ignore_token_zero"]};
+  c.train.checkpointEvery = t["checkpoint_every"];
+  c.train.checkpointMinutes = t["checkpoint_minutes"];
   if (c.model.embedDim % c.model.numHeads != 0)
     throw ConfigError("model.num_heads: expected a divisor of model.embed_dim (" +
                       std::to_string(c.model.embedDim) + "), got " + std::to_string(c.model.numHeads));

@@ -41,6 +41,8 @@ struct TrainConfig {
       logEvery, threads;
   double learningRate, minLearningRate, weightDecay, gradClip;
   bool ignoreTokenZero;
+  int64_t checkpointEvery = 0;      // steps; 0 = off
+  double checkpointMinutes = 10.0;  // of training since the last save; 0 = off
 };
 
 // A validated experiment: typed sections plus the full JSON (defaults filled) it came from.

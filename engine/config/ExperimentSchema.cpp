@@ -157,7 +157,15 @@ const ConfigSchema& ConfigSchema::experiment() {
       integer("train.max_batches_per_epoch", 0, 0, {}, "cap on steps per epoch (0 = all batches)"),
       integer("train.max_steps", 0, 0, {}, "stop after this many steps in total (0 = no cap)"),
       integer("train.eval_every", 200, 0, {}, "evaluate every N steps (0 = only at the end of each epoch)"),
-      integer("train.eval_batches", 0, 0, {}, "validation batches per evaluation (0 = the whole split)"),
+      integer("train.eval_batches", 0, 0, {},
+              "validation batches per evaluation: a fixed, seeded subset drawn from across the split, the "
+              "same at every evaluation (0 = the whole split); the end of a run always scores the whole "
+              "split (val_full/*)"),
+      integer("train.checkpoint_every", 0, 0, {},
+              "also save `last` every N steps, besides evaluations (0 = only the time cadence)"),
+      number("train.checkpoint_minutes", 10.0, 0.0, {},
+             "also save `last` after this many minutes of training since the last save, so a killed run "
+             "loses at most that much (0 = off)"),
       integer("train.warmup_steps", 0, 0, {}, "linear warm-up steps before cosine decay"),
       number("train.grad_clip", 1.0, 0.0, {}, "max global gradient norm (0 = no clipping)"),
       integer("train.seed", 42, 0, {}, "seed for initialisation, data order and dropout"),

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <limits>
 #include <stdexcept>
+#include <thread>
 
 #include "config/ExperimentConfig.h"
 #include "util/Errors.h"
@@ -147,9 +148,12 @@ ExperimentStore::ExperimentStore(const std::string& path, bool readOnly) : path_
   try {
     exec("PRAGMA foreign_keys=ON");
     if (!readOnly) {
-      exec("PRAGMA journal_mode=WAL");
-      exec("PRAGMA synchronous=NORMAL");
+      // Identify and migrate first, in rollback-journal mode and inside one exclusive
+      // transaction: a foreign file is refused before anything in it changes (switching to WAL
+      // rewrites the header), and two processes creating one new database cannot race.
       migrate();
+      withBusyRetry([&] { exec("PRAGMA journal_mode=WAL"); });
+      exec("PRAGMA synchronous=NORMAL");
       markStaleRuns();
     } else if (schemaVersion() > kSchemaVersion) {
       throw UserError(path + ": database schema version " + std::to_string(schemaVersion()) +
@@ -183,27 +187,49 @@ int ExperimentStore::schemaVersion() const {
   return int(s.i64(0));
 }
 
-void ExperimentStore::migrate() {
-  int v = schemaVersion();
-  if (v > kSchemaVersion)
-    throw UserError(path_ + ": database schema version " + std::to_string(v) +
-                    " is newer than this MoE Lab (" + std::to_string(kSchemaVersion) + "); upgrade MoE Lab");
-  if (v == 0) {
-    // A non-empty file without our version is somebody else's database: refuse, change nothing.
-    Stmt s(db_, "SELECT COUNT(*) FROM sqlite_master");
-    s.step();
-    if (s.i64(0) > 0) throw UserError(path_ + " is an SQLite file but not a MoE Lab experiment database");
-  }
-  for (; v < kSchemaVersion; ++v) {
-    exec("BEGIN IMMEDIATE");
+void ExperimentStore::withBusyRetry(const std::function<void()>& action) const {
+  // busy_timeout covers ordinary lock waits; a few statements (BEGIN IMMEDIATE on a file that is
+  // being created, journal-mode switches) can still report SQLITE_BUSY at once. Back off and retry.
+  for (int attempt = 0;; ++attempt) {
     try {
-      exec(kMigrations[v]);
-      exec("PRAGMA user_version=" + std::to_string(v + 1));
-      exec("COMMIT");
-    } catch (...) {
-      exec("ROLLBACK");
-      throw;
+      action();
+      return;
+    } catch (const std::runtime_error& e) {
+      const int code = sqlite3_extended_errcode(db_) & 0xFF;
+      if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 50) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 + 10 * attempt));
     }
+  }
+}
+
+void ExperimentStore::migrate() {
+  withBusyRetry([&] { exec("BEGIN IMMEDIATE"); });
+  try {
+    // Read the version inside the write lock: another process may have just created the schema.
+    int v = schemaVersion();
+    Stmt app(db_, "PRAGMA application_id");
+    app.step();
+    const int64_t appId = app.i64(0);
+    Stmt objects(db_, "SELECT COUNT(*), SUM(name = 'runs') FROM sqlite_master");
+    objects.step();
+    const bool empty = objects.i64(0) == 0, hasRuns = objects.i64(1) > 0;
+    if (appId != kApplicationId && !(appId == 0 && (empty || (v >= 1 && hasRuns))))
+      throw UserError(path_ +
+                      " is an SQLite file but not a MoE Lab experiment database (nothing was changed)");
+    if (v == 0 && !empty)
+      throw UserError(path_ +
+                      " is an SQLite file but not a MoE Lab experiment database (nothing was changed)");
+    if (v > kSchemaVersion)
+      throw UserError(path_ + ": database schema version " + std::to_string(v) +
+                      " is newer than this MoE Lab (" + std::to_string(kSchemaVersion) +
+                      "); upgrade MoE Lab");
+    for (; v < kSchemaVersion; ++v) exec(kMigrations[v]);
+    exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    if (appId != kApplicationId) exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -44,6 +45,7 @@ struct ArtifactRecord {
 class ExperimentStore {
  public:
   static constexpr int kSchemaVersion = 3;
+  static constexpr int kApplicationId = 0x4D6F454C;  // "MoEL" in the SQLite header (PRAGMA application_id)
 
   // Opens (creating and migrating as needed) and marks runs whose process is gone `interrupted`.
   // readOnly opens an existing file without migrating or marking. Throws UserError if the file is
@@ -83,6 +85,7 @@ class ExperimentStore {
   void exec(const std::string& sql) const;
   void writeParams(int64_t run, const nlohmann::json& flat);  // inside the caller's transaction
   void migrate();
+  void withBusyRetry(const std::function<void()>& action) const;
   sqlite3* db_ = nullptr;
   std::string path_;
   mutable std::recursive_mutex mutex_;

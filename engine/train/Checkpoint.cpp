@@ -1,6 +1,12 @@
 #include "train/Checkpoint.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 
@@ -11,6 +17,15 @@ namespace fs = std::filesystem;
 namespace moelab {
 namespace {
 constexpr const char* kFormat = "moelab-checkpoint-v1";
+
+void syncFile(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) throw std::runtime_error("cannot open " + path + " to sync it: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error("fsync of " + path + " failed: " + std::strerror(err));
+}
 
 torch::serialize::InputArchive openArchive(const std::string& path) {
   if (!fs::is_regular_file(path)) throw UserError("checkpoint not found: " + path);
@@ -44,10 +59,23 @@ void saveCheckpoint(const std::string& path, const CheckpointState& s, LanguageM
   out.write("model", modelAr);
   out.write("optimizer", optAr);
   out.write("rng_state", at::detail::getDefaultCPUGenerator().get_state(), /*is_buffer=*/true);
-  fs::create_directories(fs::path(path).parent_path());
-  const std::string tmp = path + ".tmp";
-  out.save_to(tmp);
-  fs::rename(tmp, path);  // atomic on POSIX: a reader sees the old or the new file, never half
+  const fs::path dir = fs::path(path).parent_path();
+  fs::create_directories(dir);
+  // A name of its own per writer (two processes resuming one run by mistake must not interleave
+  // bytes in one temp file); contents reach the disk before the rename makes them the checkpoint,
+  // and the rename itself is made durable by syncing the folder.
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(++counter);
+  try {
+    out.save_to(tmp);
+    syncFile(tmp, /*directory=*/false);
+    fs::rename(tmp, path);  // atomic on POSIX: a reader sees the old or the new file, never half
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
+  }
+  syncFile(dir.string(), /*directory=*/true);
 }
 
 CheckpointState readCheckpointState(const std::string& path) {

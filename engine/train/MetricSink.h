@@ -31,6 +31,9 @@ class MetricSink {
   virtual void onMetrics(const std::vector<MetricPoint>& points) {}
   virtual void onProgress(const TrainProgress& p) {}
   virtual void onArtifact(const std::string& key, int64_t step, const nlohmann::json& content) {}
+  // Before a checkpoint of `step` is written: whatever must be durable before it (metric rows up
+  // to that step, so a kill between the two cannot lose them) is written now.
+  virtual void beforeCheckpoint(int64_t step) {}
   virtual void onCheckpoint(int64_t step, const std::string& path) {}
 };
 

@@ -7,8 +7,9 @@
 
 namespace moelab {
 namespace {
-const std::set<std::string> kFree = {"train.threads", "train.log_every", "train.eval_every",
-                                     "train.eval_batches"};
+const std::set<std::string> kFree = {"train.threads",          "train.log_every",
+                                     "train.eval_every",       "train.eval_batches",
+                                     "train.checkpoint_every", "train.checkpoint_minutes"};
 const std::set<std::string> kHorizon = {"train.epochs", "train.max_steps"};
 }  // namespace
 

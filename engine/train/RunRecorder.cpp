@@ -29,9 +29,14 @@ void RunRecorder::onArtifact(const std::string& key, int64_t step, const nlohman
   if (next_) next_->onArtifact(key, step, content);
 }
 
-void RunRecorder::onCheckpoint(int64_t step, const std::string& path) {
-  // Metrics up to a checkpoint must be durable before it: a resume replaces only later ones.
+void RunRecorder::beforeCheckpoint(int64_t step) {
+  // Metrics up to a checkpoint must be in the database before the checkpoint exists: a resume
+  // keeps rows up to the checkpoint's step and re-runs only later ones.
   flush();
+  if (next_) next_->beforeCheckpoint(step);
+}
+
+void RunRecorder::onCheckpoint(int64_t step, const std::string& path) {
   if (next_) next_->onCheckpoint(step, path);
 }
 

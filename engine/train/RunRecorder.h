@@ -18,6 +18,7 @@ class RunRecorder : public MetricSink {
   void onMetrics(const std::vector<MetricPoint>& points) override;
   void onProgress(const TrainProgress& p) override;
   void onArtifact(const std::string& key, int64_t step, const nlohmann::json& content) override;
+  void beforeCheckpoint(int64_t step) override;
   void onCheckpoint(int64_t step, const std::string& path) override;
   void flush();
 

@@ -1,14 +1,20 @@
 #include "train/Trainer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <random>
 
 #include "train/Checkpoint.h"
 #include "train/TrainStep.h"
 #include "util/Errors.h"
+
+namespace fs = std::filesystem;
 
 namespace moelab {
 namespace {
@@ -201,7 +207,9 @@ void Trainer::save(const std::string& path) {
   s.vocabSize = model_->cfg.vocabSize;
   s.config = cfg_.json;
   s.tokenizer = data_.tokenizer->describe();
+  if (sink_) sink_->beforeCheckpoint(step_);
   saveCheckpoint(path, s, model_, *optimizer_);
+  lastSave_ = nowSeconds();
   if (sink_) sink_->onCheckpoint(step_, path);
 }
 
@@ -301,9 +309,42 @@ void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens) {
   sink_->onProgress(p);
 }
 
+void Trainer::checkCheckpointFolder() const {
+  // Found now rather than at the first save, after the training so far would be lost.
+  const fs::path dir(checkpointDir_);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    throw UserError("cannot create the checkpoint folder " + checkpointDir_ + " (" +
+                    (ec ? ec.message() : std::string("not a folder")) +
+                    "); pass --checkpoint-dir with a writable folder");
+  const fs::path probe = dir / (".write-test-" + std::to_string(::getpid()));
+  {
+    std::ofstream out(probe);
+    out << "x";
+    out.close();
+    if (!out)
+      throw UserError("the checkpoint folder " + checkpointDir_ +
+                      " is not writable; pass --checkpoint-dir with a writable folder");
+  }
+  fs::remove(probe, ec);
+  // last.pt, best.pt and one temporary copy while a save is in flight: weights + AdamW's two moments.
+  int64_t params = 0;
+  for (const auto& p : model_->parameters()) params += p.numel();
+  const double needed = 3.0 * 3.0 * double(params) * 4.0;
+  const auto space = fs::space(dir, ec);
+  if (!ec && double(space.available) < needed)
+    throw UserError(
+        "the checkpoint folder " + checkpointDir_ + " has " + std::to_string(space.available / 1000000) +
+        " MB free, but checkpoints of this model need about " + std::to_string(int64_t(needed / 1e6)) +
+        " MB (last, best and a temporary copy); free disk space or pass --checkpoint-dir");
+}
+
 RunOutcome Trainer::run(const std::atomic<bool>* stop) {
   const auto& t = cfg_.train;
+  checkCheckpointFolder();
   runStart_ = nowSeconds();
+  lastSave_ = runStart_;
   firstStep_ = step_;
   tokensSeen_ = 0;
   divergence_.clear();
@@ -333,6 +374,9 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
         step_ == totalSteps_) {
       lastEval = evaluateAndRecord();
       save(lastCheckpointPath());
+    } else if ((t.checkpointEvery > 0 && step_ % t.checkpointEvery == 0) ||
+               (t.checkpointMinutes > 0 && nowSeconds() - lastSave_ >= 60.0 * t.checkpointMinutes)) {
+      save(lastCheckpointPath());  // a cadence of its own: evaluations may be hours apart
     }
     if (stop && stop->load() && step_ < totalSteps_) {
       save(lastCheckpointPath());

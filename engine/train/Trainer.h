@@ -66,6 +66,9 @@ class Trainer {
   Batch nextBatch();  // the batch at (epoch_, batchInEpoch_), starting a new epoch when due
   void reportStep(const StepResult& r, double lr, int64_t tokens);
   void save(const std::string& path);
+  // Throws UserError when the checkpoint folder cannot be created or written, or lacks the space
+  // for this model's checkpoints.
+  void checkCheckpointFolder() const;
   EvalResult evaluateAndRecord();
   void recordFullValidation(const EvalResult& periodic);
   std::vector<int64_t> epochOrder(int64_t epoch) const;
@@ -87,7 +90,7 @@ class Trainer {
   double anchorRate_ = 0;
   double bestValLoss_;
   // Throughput over this process's steps.
-  double runStart_ = 0;
+  double runStart_ = 0, lastSave_ = 0;
   int64_t firstStep_ = 0, tokensSeen_ = 0;
   std::string divergence_;
 };

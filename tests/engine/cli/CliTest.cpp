@@ -3,6 +3,8 @@
 #include <QtTest/QtTest>
 
 #include "TestSuite.h"
+#include "config/ExperimentConfig.h"
+#include "store/ExperimentStore.h"
 
 // Drives the real moelab-cli binary: exit codes, messages and the run/metrics/export round trip.
 class CliTest : public QObject {
@@ -154,6 +156,27 @@ class CliTest : public QObject {
         {"export-weights", "--run", "1", "--which", "last", "--out", "ext.safetensors", "--db", "ext.db"});
     QVERIFY2(w.code == 0, qPrintable(w.err));
     QVERIFY2(w.err.contains("(last, step 10)"), qPrintable(w.err));
+  }
+  void runWithoutACheckpointRestartsFromStepZeroInItsRow() {
+    // A run killed before its first save: interrupted, a folder but no checkpoint, some metrics.
+    auto cfg = moelab::ExperimentConfig::fromJson(nlohmann::json::parse(R"({
+      "model": {"embed_dim": 32, "num_layers": 1, "num_heads": 2, "num_experts": 2, "gnn_layers": 1, "max_seq_length": 32},
+      "data": {"tokenizer": "char", "num_train_samples": 64, "num_eval_samples": 16},
+      "train": {"batch_size": 8, "epochs": 1, "eval_every": 100, "log_every": 1, "max_steps": 5}})"));
+    {
+      moelab::ExperimentStore store((dir_.path() + "/zero.db").toStdString());
+      auto id = store.createRun("zero", "zero", cfg.json, "interrupted");
+      store.setCheckpointDir(id, (dir_.path() + "/zero-runs/1").toStdString());
+      store.logMetrics(id, {{"train/loss", 1, 9.9, 1.0}, {"train/loss", 2, 9.8, 2.0}});
+    }
+    auto r = cli({"train", "--resume", "1", "--db", "zero.db"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains("has no checkpoint (stopped before its first save): restarting it from step 0"),
+             qPrintable(r.err));
+    auto run = QJsonDocument::fromJson(cli({"runs", "show", "1", "--json", "--db", "zero.db"}).out.toUtf8()).object();
+    QCOMPARE(run["status"].toString(), QString("finished"));
+    QCOMPARE(run["step"].toInt(), 5);
+    QVERIFY(QFile::exists(dir_.path() + "/zero-runs/1/last.pt"));
   }
   void killedRunIsMarkedInterruptedAndResumesToTheSameSteps() {
     auto cfg = writeConfig("kill.json", R"({

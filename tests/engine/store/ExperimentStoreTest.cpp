@@ -1,7 +1,10 @@
 #include <sqlite3.h>
 
 #include <QtTest/QtTest>
+#include <atomic>
 #include <cmath>
+#include <mutex>
+#include <thread>
 
 #include "TestSuite.h"
 #include "config/ExperimentConfig.h"
@@ -68,7 +71,49 @@ class ExperimentStoreTest : public QObject {
     sqlite3_open(path.c_str(), &db);
     sqlite3_exec(db, "CREATE TABLE mine(x)", nullptr, nullptr, nullptr);
     sqlite3_close(db);
-    QVERIFY_THROWS_EXCEPTION(UserError, ExperimentStore s(path));
+    auto bytes = [&] {
+      QFile f(QString::fromStdString(path));
+      f.open(QIODevice::ReadOnly);
+      return f.readAll();
+    };
+    const QByteArray before = bytes();
+    try {
+      ExperimentStore s(path);
+      QFAIL("expected UserError");
+    } catch (const UserError& e) {
+      QVERIFY(QString(e.what()).contains("not a MoE Lab experiment database (nothing was changed)"));
+    }
+    QCOMPARE(bytes(), before);  // not switched to WAL, no schema written
+    QVERIFY(!QFile::exists(QString::fromStdString(path + "-wal")));
+  }
+  void concurrentCreatorsOfOneNewDatabaseAllSucceed() {
+    // Several processes (here: connections on threads) opening the same new file at once must
+    // all get the one schema; none may fail with "table ... already exists".
+    QTemporaryDir dir;
+    for (int round = 0; round < 10; ++round) {
+      const std::string path = dir.path().toStdString() + "/race" + std::to_string(round) + ".db";
+      std::atomic<int> ready{0};
+      std::mutex m;
+      std::vector<std::string> errors;
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+          ++ready;
+          while (ready.load() < 4) std::this_thread::yield();
+          try {
+            ExperimentStore s(path);
+            s.createRun("e", "r", nlohmann::json::object());
+          } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(m);
+            errors.push_back(e.what());
+          }
+        });
+      for (auto& t : threads) t.join();
+      QVERIFY2(errors.empty(), errors.empty() ? "" : errors[0].c_str());
+      ExperimentStore s(path);
+      QCOMPARE(s.listRuns().size(), size_t(4));
+      QCOMPARE(s.schemaVersion(), ExperimentStore::kSchemaVersion);
+    }
   }
   void upsertReplacesAndNonFiniteValuesSurvive() {
     QTemporaryDir dir;
@@ -95,7 +140,8 @@ class ExperimentStoreTest : public QObject {
     s.logParams(id, flattenConfig(cfg));
     auto changed = cfg;
     changed["train"]["max_steps"] = 10;
-    s.recordConfigChange(id, 6, {{{"key", "train.max_steps"}, {"before", 6}, {"after", 10}}}, changed, "--extend");
+    s.recordConfigChange(id, 6, {{{"key", "train.max_steps"}, {"before", 6}, {"after", 10}}}, changed,
+                         "--extend");
     QCOMPARE(s.run(id)->config["train"]["max_steps"].get<int>(), 10);
     QCOMPARE(QString::fromStdString(s.params(id)["train.max_steps"]), QString("10"));
     auto history = s.configChanges(id);

@@ -5,6 +5,7 @@
 #include "TestSuite.h"
 #include "train/Checkpoint.h"
 #include "train/ResumeChanges.h"
+#include "train/RunRecorder.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
 
@@ -277,6 +278,69 @@ class TrainerTest : public QObject {
     auto extended = checkResumeChanges(recorded, with("train", "max_steps", 40), true);
     QVERIFY(extended.horizonChanged);
     QCOMPARE(extended.toJson()[0]["key"].get<std::string>(), std::string("train.max_steps"));
+  }
+  void unwritableCheckpointFolderIsRefusedBeforeTheFirstStep() {
+    auto cfg = tinyConfig(8, 0.0);
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QTemporaryDir d;
+    QFile blocker(d.path() + "/file");
+    QVERIFY(blocker.open(QIODevice::WriteOnly));
+    blocker.close();
+    LossRecorder rec;
+    Trainer t(cfg, data, (d.path() + "/file/run").toStdString(), &rec);
+    try {
+      t.run();
+      QFAIL("expected UserError");
+    } catch (const UserError& e) {
+      QVERIFY2(QString(e.what()).contains("cannot create the checkpoint folder"), e.what());
+    }
+    QVERIFY(rec.loss.empty());  // refused before any training
+  }
+  void checkpointsOnACadenceOfTheirOwnWithMetricsWrittenFirst() {
+    auto cfg = tinyConfig(8, 0.0);  // 16 steps
+    cfg.train.evalEvery = 100;      // evaluations only at the end
+    cfg.train.checkpointEvery = 3;
+    cfg.train.checkpointMinutes = 0;
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QTemporaryDir d;
+    const std::string db = d.path().toStdString() + "/c.db";
+    ExperimentStore store(db);
+    const int64_t run = store.createRun("e", "r", cfg.json);
+    // Probe behind the recorder: when a checkpoint of step s is about to be written, every metric
+    // row of step s (val/loss included) is already in the database and last.pt is older.
+    struct Probe : MetricSink {
+      std::string db, last;
+      int64_t run = 0;
+      std::vector<int64_t> saved;
+      bool ordered = true;
+      void beforeCheckpoint(int64_t step) override {
+        ExperimentStore reader(db, /*readOnly=*/true);
+        bool hasLoss = false;
+        for (const auto& m : reader.metrics(run, "train/loss")) hasLoss |= m.step == step;
+        if (step == 16) {
+          bool hasVal = false;
+          for (const auto& m : reader.metrics(run, "val/loss")) hasVal |= m.step == step;
+          hasLoss &= hasVal;
+        }
+        if (!hasLoss || (QFile::exists(QString::fromStdString(last)) && readCheckpointState(last).step >= step))
+          ordered = false;
+      }
+      void onCheckpoint(int64_t step, const std::string& path) override {
+        if (path == last) saved.push_back(step);
+      }
+    } probe;
+    probe.db = db;
+    probe.run = run;
+    probe.last = d.path().toStdString() + "/ck/last.pt";
+    {
+      RunRecorder recorder(store, run, &probe);
+      Trainer t(cfg, data, d.path().toStdString() + "/ck", &recorder);
+      QVERIFY(t.run() == RunOutcome::Finished);
+    }
+    QCOMPARE(probe.saved, (std::vector<int64_t>{3, 6, 9, 12, 15, 16}));
+    QVERIFY(probe.ordered);
+    QDir ck(d.path() + "/ck");
+    QCOMPARE(ck.entryList({"*.tmp*"}, QDir::Files | QDir::Hidden).size(), 0);  // no temp files left
   }
   void corruptCheckpointIsAClearError() {
     QTemporaryDir d;
