@@ -1,4 +1,5 @@
 // eval, params, bench, export-weights: commands that build or load a model without training it.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -46,6 +47,9 @@ int evalCommand(const Words& words) {
                                      m.config.data, m.config.model.maxSeqLength, m.config.data.numEvalSamples,
                                      m.config.train.ignoreTokenZero);
   EvalResult r = evaluate(m.model, s, a.getInt("batch-size", m.config.train.batchSize));
+  if (!std::isfinite(r.loss))
+    throw UserError("evaluating " + path + " on the " + split + " split gave a non-finite loss (" +
+                    std::to_string(r.loss) + "): the weights are damaged or the run diverged");
   // What the run's periodic val/loss scored, so the two numbers can be told apart.
   const int64_t subset = m.config.train.evalBatches * m.config.train.batchSize;
   const bool runUsedSubset = split == "valid" && subset > 0 && subset < s.size();

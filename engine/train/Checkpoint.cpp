@@ -3,14 +3,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "util/Errors.h"
+#include "util/Sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -27,6 +30,29 @@ void syncFile(const std::string& path, bool directory) {
   if (rc != 0) throw std::runtime_error("fsync of " + path + " failed: " + std::strerror(err));
 }
 
+// Digests listed in `path`.sha256, newest first (empty when there is no sidecar).
+std::vector<std::string> readDigests(const std::string& path) {
+  std::ifstream in(path + ".sha256");
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line))
+    if (line.size() == 64) out.push_back(line);
+  return out;
+}
+
+void writeDigests(const std::string& path, const std::vector<std::string>& digests) {
+  const std::string sidecar = path + ".sha256", tmp = sidecar + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const auto& d : digests)
+      if (!d.empty()) out << d << "\n";
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+  }
+  syncFile(tmp, /*directory=*/false);
+  fs::rename(tmp, sidecar);
+}
+
 torch::serialize::InputArchive openArchive(const std::string& path) {
   if (!fs::is_regular_file(path)) throw UserError("checkpoint not found: " + path);
   torch::serialize::InputArchive in;
@@ -40,8 +66,8 @@ torch::serialize::InputArchive openArchive(const std::string& path) {
 }
 }  // namespace
 
-void saveCheckpoint(const std::string& path, const CheckpointState& s, LanguageModel& model,
-                    torch::optim::Optimizer& optimizer) {
+std::string saveCheckpoint(const std::string& path, const CheckpointState& s, LanguageModel& model,
+                           torch::optim::Optimizer& optimizer) {
   nlohmann::json meta = {{"format", kFormat},  {"step", s.step},
                          {"epoch", s.epoch},   {"batch_in_epoch", s.batchInEpoch},
                          {"config", s.config}, {"tokenizer", s.tokenizer}};
@@ -66,9 +92,15 @@ void saveCheckpoint(const std::string& path, const CheckpointState& s, LanguageM
   // and the rename itself is made durable by syncing the folder.
   static std::atomic<uint64_t> counter{0};
   const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(++counter);
+  std::string digest;
   try {
     out.save_to(tmp);
     syncFile(tmp, /*directory=*/false);
+    digest = Sha256::ofFile(tmp);
+    // The sidecar lists the new digest and the one of the file still in place, so whenever the
+    // process dies the checkpoint on disk matches a listed digest; afterwards only the new one.
+    auto listed = readDigests(path);
+    writeDigests(path, {digest, listed.empty() ? std::string() : listed.front()});
     fs::rename(tmp, path);  // atomic on POSIX: a reader sees the old or the new file, never half
   } catch (...) {
     std::error_code ignored;
@@ -76,6 +108,23 @@ void saveCheckpoint(const std::string& path, const CheckpointState& s, LanguageM
     throw;
   }
   syncFile(dir.string(), /*directory=*/true);
+  writeDigests(path, {digest});
+  return digest;
+}
+
+std::string checkpointDigestPath(const std::string& path) {
+  return path + ".sha256";
+}
+
+void verifyCheckpoint(const std::string& path) {
+  auto listed = readDigests(path);
+  if (listed.empty()) return;  // written before digests were kept
+  const std::string actual = Sha256::ofFile(path);
+  if (std::find(listed.begin(), listed.end(), actual) == listed.end())
+    throw UserError("checkpoint " + path + " is damaged: its SHA-256 " + actual.substr(0, 16) +
+                    "... differs from the one recorded when it was written (" + listed.front().substr(0, 16) +
+                    "..., in " + checkpointDigestPath(path) +
+                    "); use the run's other checkpoint (best.pt / last.pt) or restore the file");
 }
 
 CheckpointState readCheckpointState(const std::string& path) {
@@ -107,6 +156,7 @@ CheckpointState readCheckpointState(const std::string& path) {
 
 void loadCheckpoint(const std::string& path, LanguageModel& model, torch::optim::Optimizer* optimizer,
                     bool restoreRng) {
+  verifyCheckpoint(path);
   auto in = openArchive(path);
   try {
     torch::serialize::InputArchive modelAr;

@@ -24,12 +24,18 @@ struct CheckpointState {
   nlohmann::json tokenizer;     // Tokenizer::describe()
 };
 
-void saveCheckpoint(const std::string& path, const CheckpointState& state, LanguageModel& model,
-                    torch::optim::Optimizer& optimizer);
+// Returns the file's SHA-256, also kept beside it in `path`.sha256 (checkpointDigestPath).
+std::string saveCheckpoint(const std::string& path, const CheckpointState& state, LanguageModel& model,
+                           torch::optim::Optimizer& optimizer);
+std::string checkpointDigestPath(const std::string& path);
+// Throws UserError when the file's SHA-256 matches none recorded in its sidecar (damaged on disk).
+// Checkpoints without a sidecar (older ones) pass.
+void verifyCheckpoint(const std::string& path);
 // Reads only the metadata (config, step...) so callers can build the model first.
 CheckpointState readCheckpointState(const std::string& path);
-// Restores model (and optimizer, RNG if given) into already-constructed objects. Throws UserError
-// naming the file when it is missing, truncated or not a MoE Lab checkpoint.
+// Restores model (and optimizer, RNG if given) into already-constructed objects after verifying
+// the file's SHA-256. Throws UserError naming the file when it is missing, damaged, truncated or
+// not a MoE Lab checkpoint.
 void loadCheckpoint(const std::string& path, LanguageModel& model, torch::optim::Optimizer* optimizer,
                     bool restoreRng);
 

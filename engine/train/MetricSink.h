@@ -34,7 +34,7 @@ class MetricSink {
   // Before a checkpoint of `step` is written: whatever must be durable before it (metric rows up
   // to that step, so a kill between the two cannot lose them) is written now.
   virtual void beforeCheckpoint(int64_t step) {}
-  virtual void onCheckpoint(int64_t step, const std::string& path) {}
+  virtual void onCheckpoint(int64_t step, const std::string& path, const std::string& sha256) {}
 };
 
 }  // namespace moelab

@@ -1,5 +1,7 @@
 #include "train/RunRecorder.h"
 
+#include <filesystem>
+
 namespace moelab {
 
 RunRecorder::RunRecorder(ExperimentStore& store, int64_t runId, MetricSink* next)
@@ -36,8 +38,12 @@ void RunRecorder::beforeCheckpoint(int64_t step) {
   if (next_) next_->beforeCheckpoint(step);
 }
 
-void RunRecorder::onCheckpoint(int64_t step, const std::string& path) {
-  if (next_) next_->onCheckpoint(step, path);
+void RunRecorder::onCheckpoint(int64_t step, const std::string& path, const std::string& sha256) {
+  // The database keeps each checkpoint's digest too (the sidecar beside the file is what loading checks).
+  store_.putArtifact(
+      runId_, "checkpoint/" + std::filesystem::path(path).stem().string(), step,
+      {{"file", std::filesystem::path(path).filename().string()}, {"path", path}, {"sha256", sha256}});
+  if (next_) next_->onCheckpoint(step, path, sha256);
 }
 
 void RunRecorder::flush() {

@@ -19,7 +19,7 @@ class RunRecorder : public MetricSink {
   void onProgress(const TrainProgress& p) override;
   void onArtifact(const std::string& key, int64_t step, const nlohmann::json& content) override;
   void beforeCheckpoint(int64_t step) override;
-  void onCheckpoint(int64_t step, const std::string& path) override;
+  void onCheckpoint(int64_t step, const std::string& path, const std::string& sha256) override;
   void flush();
 
  private:

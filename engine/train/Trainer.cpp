@@ -208,9 +208,9 @@ void Trainer::save(const std::string& path) {
   s.config = cfg_.json;
   s.tokenizer = data_.tokenizer->describe();
   if (sink_) sink_->beforeCheckpoint(step_);
-  saveCheckpoint(path, s, model_, *optimizer_);
+  const std::string digest = saveCheckpoint(path, s, model_, *optimizer_);
   lastSave_ = nowSeconds();
-  if (sink_) sink_->onCheckpoint(step_, path);
+  if (sink_) sink_->onCheckpoint(step_, path, digest);
 }
 
 EvalResult Trainer::evaluateAndRecord() {
@@ -247,7 +247,7 @@ EvalResult Trainer::evaluateAndRecord() {
   return r;
 }
 
-void Trainer::recordFullValidation(const EvalResult& periodic) {
+bool Trainer::recordFullValidation(const EvalResult& periodic) {
   // The periodic evaluations may score a subset; the end of a run scores the whole split once, so
   // the final number is comparable with `moelab-cli eval --split valid`.
   EvalResult r = validation_.size() == data_.valid.size() && periodic.samples > 0
@@ -259,6 +259,7 @@ void Trainer::recordFullValidation(const EvalResult& periodic) {
                       {"val_full/perplexity", step_, r.perplexity, now},
                       {"val_full/tokens", step_, double(r.tokens), now},
                       {"val_full/samples", step_, double(r.samples), now}});
+  return std::isfinite(r.loss);
 }
 
 Trainer::Batch Trainer::nextBatch() {
@@ -373,6 +374,12 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     if ((t.evalEvery > 0 && step_ % t.evalEvery == 0) || (t.evalEvery == 0 && epochEnd) ||
         step_ == totalSteps_) {
       lastEval = evaluateAndRecord();
+      if (!std::isfinite(lastEval.loss)) {
+        // Weights that score NaN are not saved as `last`: it stays the last good checkpoint.
+        divergence_ =
+            "step " + std::to_string(step_) + ": validation loss is " + std::to_string(lastEval.loss);
+        return RunOutcome::Diverged;
+      }
       save(lastCheckpointPath());
     } else if ((t.checkpointEvery > 0 && step_ % t.checkpointEvery == 0) ||
                (t.checkpointMinutes > 0 && nowSeconds() - lastSave_ >= 60.0 * t.checkpointMinutes)) {
@@ -383,7 +390,10 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
       return RunOutcome::Interrupted;
     }
   }
-  recordFullValidation(lastEval);
+  if (!recordFullValidation(lastEval)) {
+    divergence_ = "step " + std::to_string(step_) + ": validation loss on the whole split is not finite";
+    return RunOutcome::Diverged;
+  }
   return RunOutcome::Finished;
 }
 

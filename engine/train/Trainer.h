@@ -70,7 +70,7 @@ class Trainer {
   // for this model's checkpoints.
   void checkCheckpointFolder() const;
   EvalResult evaluateAndRecord();
-  void recordFullValidation(const EvalResult& periodic);
+  bool recordFullValidation(const EvalResult& periodic);  // false when the loss is not finite
   std::vector<int64_t> epochOrder(int64_t epoch) const;
 
   ExperimentConfig cfg_;

@@ -118,6 +118,17 @@ class CliTest : public QObject {
         end = std::max<qint64>(end, qint64(it.value().toObject()["data_offsets"].toArray()[1].toDouble()));
     QCOMPARE(qint64(all.size()), qint64(8 + n + end));
 
+    // A damaged copy of the checkpoint (with its digest sidecar) is refused with exit 2.
+    QVERIFY(QFile::copy(dir_.path() + "/runs-runs/1/best.pt", dir_.path() + "/bad.pt"));
+    QVERIFY(QFile::copy(dir_.path() + "/runs-runs/1/best.pt.sha256", dir_.path() + "/bad.pt.sha256"));
+    QFile bad(dir_.path() + "/bad.pt");
+    QVERIFY(bad.open(QIODevice::ReadWrite) && bad.seek(bad.size() / 2));
+    bad.write(QByteArray(4096, char(0xFF)));
+    bad.close();
+    auto damaged = cli({"eval", "--checkpoint", "bad.pt", "--split", "test"});
+    QCOMPARE(damaged.code, 2);
+    QVERIFY2(damaged.err.contains("is damaged"), qPrintable(damaged.err));
+
     QCOMPARE(cli({"runs", "show", "99", "--db", "runs.db"}).code, 2);
     QCOMPARE(cli({"runs", "list", "--db", "missing.db"}).code, 2);
     QCOMPARE(cli({"train", "--resume", "1", "--db", "runs.db"}).code, 2);  // already finished
@@ -173,7 +184,8 @@ class CliTest : public QObject {
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QVERIFY2(r.err.contains("has no checkpoint (stopped before its first save): restarting it from step 0"),
              qPrintable(r.err));
-    auto run = QJsonDocument::fromJson(cli({"runs", "show", "1", "--json", "--db", "zero.db"}).out.toUtf8()).object();
+    auto run = QJsonDocument::fromJson(cli({"runs", "show", "1", "--json", "--db", "zero.db"}).out.toUtf8())
+                   .object();
     QCOMPARE(run["status"].toString(), QString("finished"));
     QCOMPARE(run["step"].toInt(), 5);
     QVERIFY(QFile::exists(dir_.path() + "/zero-runs/1/last.pt"));

@@ -322,10 +322,11 @@ class TrainerTest : public QObject {
           for (const auto& m : reader.metrics(run, "val/loss")) hasVal |= m.step == step;
           hasLoss &= hasVal;
         }
-        if (!hasLoss || (QFile::exists(QString::fromStdString(last)) && readCheckpointState(last).step >= step))
+        if (!hasLoss ||
+            (QFile::exists(QString::fromStdString(last)) && readCheckpointState(last).step >= step))
           ordered = false;
       }
-      void onCheckpoint(int64_t step, const std::string& path) override {
+      void onCheckpoint(int64_t step, const std::string& path, const std::string&) override {
         if (path == last) saved.push_back(step);
       }
     } probe;
@@ -341,6 +342,34 @@ class TrainerTest : public QObject {
     QVERIFY(probe.ordered);
     QDir ck(d.path() + "/ck");
     QCOMPARE(ck.entryList({"*.tmp*"}, QDir::Files | QDir::Hidden).size(), 0);  // no temp files left
+  }
+  void damagedCheckpointIsRefusedByItsDigest() {
+    auto cfg = tinyConfig(4, 0.0);  // 8 steps
+    cfg.train.evalEvery = 4;
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    QTemporaryDir d;
+    Trainer t(cfg, data, d.path().toStdString(), nullptr);
+    QVERIFY(t.run() == RunOutcome::Finished);
+    const QString last = QString::fromStdString(t.lastCheckpointPath());
+    QFile sidecar(last + ".sha256");
+    QVERIFY(sidecar.open(QIODevice::ReadOnly));
+    QCOMPARE(sidecar.readAll().trimmed().size(), 64);  // exactly one digest once the save is done
+    verifyCheckpoint(t.lastCheckpointPath());
+    // 4 KB of 0xFF inside the tensor data: the archive still parses, the digest does not match.
+    QFile f(last);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QVERIFY(f.seek(f.size() / 2));
+    f.write(QByteArray(4096, char(0xFF)));
+    f.close();
+    Trainer check(cfg, data, d.path().toStdString(), nullptr);
+    try {
+      loadCheckpoint(t.lastCheckpointPath(), check.model(), nullptr, false);
+      QFAIL("expected UserError");
+    } catch (const UserError& e) {
+      QVERIFY2(QString(e.what()).contains("is damaged"), e.what());
+    }
+    QVERIFY_EXCEPTION_THROWN(check.resumeFrom(t.lastCheckpointPath()), UserError);
+    loadCheckpoint(t.bestCheckpointPath(), check.model(), nullptr, false);  // the other one is intact
   }
   void corruptCheckpointIsAClearError() {
     QTemporaryDir d;
