@@ -74,13 +74,17 @@ class ProgressPrinter : public MetricSink {
 
 int trainCommand(const Words& words) {
   auto a =
-      CliArgs::parse(words, {"extend"},
+      CliArgs::parse(words, {"extend", "force"},
                      {"db", "data-dir", "set", "max-steps", "threads", "resume", "checkpoint-dir", "name"});
-  if (a.has("extend") && !a.has("resume")) throw UserError("--extend only applies with --resume RUN_ID");
+  if ((a.has("extend") || a.has("force")) && !a.has("resume"))
+    throw UserError("--extend and --force only apply with --resume RUN_ID");
   if (a.positional.size() > 1) throw UserError("train takes one CONFIG file");
   if (a.positional.empty() && !a.has("resume"))
     throw UserError("train needs a CONFIG file (or --resume RUN_ID)");
-  auto store = openStore(a);
+  // A new run opens (and possibly creates) the database only once its config and data are known
+  // to be good: a typo in a config must not leave an empty moelab.db behind.
+  std::unique_ptr<ExperimentStore> store;
+  if (a.has("resume")) store = openStore(a, /*mustExist=*/true);
 
   std::vector<std::string> overrides = a.all("set");
   if (a.has("max-steps")) overrides.push_back("train.max_steps=" + a.get("max-steps"));
@@ -100,8 +104,10 @@ int trainCommand(const Words& words) {
       throw UserError("run " + std::to_string(runId) +
                       " already finished; to train it further pass --extend with a larger --max-steps or "
                       "--set train.epochs=N");
-    if (run->status == "running")
-      throw UserError("run " + std::to_string(runId) + " is still running in another process");
+    if (run->status == "running" && !a.has("force"))
+      throw UserError("run " + std::to_string(runId) +
+                      " is still running in another process (if you know that process is gone, resume with "
+                      "--force)");
     // A run killed before its first save has no checkpoint: it restarts from step 0 in its row.
     const bool hasCheckpoint = !run->checkpointDir.empty() && (fs::exists(run->checkpointDir + "/last.pt") ||
                                                                fs::exists(run->checkpointDir + "/best.pt"));
@@ -131,6 +137,7 @@ int trainCommand(const Words& words) {
   std::fprintf(stderr, "loading %s (%s tokenizer, %s samples)...\n", cfg.data.dataset.c_str(),
                cfg.data.tokenizer.c_str(), cfg.data.sampleMode.c_str());
   LmDataset data = LmDataset::load(cfg, locator);
+  if (!store) store = openStore(a);
 
   // Checkpoints live beside the database (moelab.db -> moelab-runs/<id>/) unless told otherwise;
   // the stem keeps two databases in one folder from sharing run folders.
@@ -207,7 +214,9 @@ int trainCommand(const Words& words) {
       recorder.flush();
     } catch (...) {
     }
-    store->setStatus(runId, "failed", e.what());
+    // LibTorch errors carry a C++ backtrace in what(): the run's error text gets the message only.
+    const auto* torchError = dynamic_cast<const c10::Error*>(&e);
+    store->setStatus(runId, "failed", torchError ? torchError->what_without_backtrace() : e.what());
     throw;
   }
 }

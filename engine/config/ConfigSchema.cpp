@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "util/Errors.h"
@@ -203,12 +205,36 @@ nlohmann::json ConfigSchema::readDocument(const std::string& path,
   if (!in) throw ConfigError(path + ": cannot read file");
   std::stringstream ss;
   ss << in.rdbuf();
+  if (std::filesystem::is_directory(path)) throw ConfigError(path + ": is a folder, not a JSON file");
   nlohmann::json doc;
+  // JSON allows duplicate keys and nlohmann keeps the last one; a config that sets a key twice is
+  // almost always a mistake whose first value the user expects, so it is refused.
+  struct Level {
+    std::set<std::string> keys;
+    std::string current;
+  };
+  std::vector<Level> levels;
+  std::string duplicate;
+  auto noDuplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) levels.emplace_back();
+    if (event == E::object_end && !levels.empty()) levels.pop_back();
+    if (event == E::key && !levels.empty()) {
+      auto key = parsed.get<std::string>();
+      if (!levels.back().keys.insert(key).second && duplicate.empty()) {
+        for (size_t i = 0; i + 1 < levels.size(); ++i) duplicate += levels[i].current + ".";
+        duplicate += key;
+      }
+      levels.back().current = key;
+    }
+    return true;
+  };
   try {
-    doc = nlohmann::json::parse(ss.str());
+    doc = nlohmann::json::parse(ss.str(), noDuplicates);
   } catch (const nlohmann::json::parse_error& e) {
     throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
   }
+  if (!duplicate.empty()) throw ConfigError(path + ": " + duplicate + " is given more than once; keep one");
   try {
     validate(doc);
   } catch (const ConfigError& e) {

@@ -81,6 +81,18 @@ std::string nowIso() {
   return buf;
 }
 
+// Whether a live pid runs one of our executables (moelab, moelab-cli, the test runner). When
+// /proc cannot tell (another user's process), assume it does: never mark a live run by guess.
+bool isMoeLabProcess(int64_t pid) {
+  char buf[4096];
+  const std::string link = "/proc/" + std::to_string(pid) + "/exe";
+  const ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return true;
+  std::string exe(buf, size_t(n));
+  const std::string name = exe.substr(exe.rfind('/') + 1);
+  return name.rfind("moelab", 0) == 0;
+}
+
 std::string hostName() {
   char buf[256] = {0};
   gethostname(buf, sizeof buf - 1);
@@ -90,7 +102,7 @@ std::string hostName() {
 // RAII prepared statement with positional binding.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
+  Stmt(sqlite3* db, const char* sql) : db_(db), sql_(sql) {
     if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
       throw std::runtime_error(std::string("SQLite prepare failed: ") + sqlite3_errmsg(db) + " in: " + sql);
   }
@@ -106,7 +118,8 @@ class Stmt {
     int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw std::runtime_error(std::string("SQLite step failed: ") + sqlite3_errmsg(db_));
+    throw std::runtime_error(std::string("SQLite step failed: ") + sqlite3_errmsg(db_) +
+                             " (in: " + sql_.substr(0, 60) + ")");
   }
   void run() {
     step();
@@ -126,6 +139,7 @@ class Stmt {
     return *this;
   }
   sqlite3* db_;
+  std::string sql_;
   sqlite3_stmt* s_ = nullptr;
 };
 
@@ -236,24 +250,36 @@ void ExperimentStore::migrate() {
 int64_t ExperimentStore::createRun(const std::string& experiment, const std::string& name,
                                    const nlohmann::json& config, const std::string& status) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  std::string now = nowIso();
-  Stmt(db_, "INSERT OR IGNORE INTO experiments(name, created_at) VALUES(?, ?)")
-      .bind(1, experiment)
-      .bind(2, now)
-      .run();
-  Stmt e(db_, "SELECT id FROM experiments WHERE name = ?");
-  e.bind(1, experiment);
-  e.step();
-  int64_t expId = e.i64(0);
-  Stmt s(db_,
-         "INSERT INTO runs(experiment_id, name, status, config, created_at, started_at, heartbeat_at, pid, "
-         "host) "
-         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  s.bind(1, expId).bind(2, name).bind(3, status).bind(4, config.dump()).bind(5, now);
-  if (status == "running") s.bind(6, now).bind(7, now);
-  s.bind(8, int64_t(getpid())).bind(9, hostName());
-  s.run();
-  return sqlite3_last_insert_rowid(db_);
+  // One write transaction, taken up front: a read left open inside it would have to be upgraded to
+  // a write, which WAL refuses at once (no busy wait) when another process wrote in between.
+  withBusyRetry([&] { exec("BEGIN IMMEDIATE"); });
+  try {
+    std::string now = nowIso();
+    Stmt(db_, "INSERT OR IGNORE INTO experiments(name, created_at) VALUES(?, ?)")
+        .bind(1, experiment)
+        .bind(2, now)
+        .run();
+    int64_t expId = 0;
+    {
+      Stmt e(db_, "SELECT id FROM experiments WHERE name = ?");
+      e.bind(1, experiment);
+      e.step();
+      expId = e.i64(0);
+    }
+    Stmt s(db_,
+           "INSERT INTO runs(experiment_id, name, status, config, created_at, started_at, heartbeat_at, pid, "
+           "host) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, expId).bind(2, name).bind(3, status).bind(4, config.dump()).bind(5, now);
+    if (status == "running") s.bind(6, now).bind(7, now);
+    s.bind(8, int64_t(getpid())).bind(9, hostName());
+    s.run();
+    const int64_t id = sqlite3_last_insert_rowid(db_);
+    exec("COMMIT");
+    return id;
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
 }
 
 void ExperimentStore::setStatus(int64_t run, const std::string& status, const std::string& error) {
@@ -497,21 +523,25 @@ nlohmann::json ExperimentStore::params(int64_t run) const {
 
 int ExperimentStore::markStaleRuns() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  Stmt s(db_, "SELECT id, pid, host, heartbeat_at FROM runs WHERE status = 'running'");
   std::vector<int64_t> stale;
   const std::string me = hostName();
-  while (s.step()) {
-    int64_t pid = s.i64(1);
-    bool gone;
-    if (s.text(2) == me) {
-      gone = pid <= 0 || (kill(pid_t(pid), 0) != 0 && errno == ESRCH);
-    } else {
-      // Another machine's run: trust its heartbeat for 10 minutes.
-      std::tm tm{};
-      gone = strptime(s.text(3).c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr ||
-             std::difftime(std::time(nullptr), timegm(&tm)) > 600;
+  {
+    // Finalised before the updates below: an open read would have to be upgraded to a write.
+    Stmt s(db_, "SELECT id, pid, host, heartbeat_at FROM runs WHERE status = 'running'");
+    while (s.step()) {
+      int64_t pid = s.i64(1);
+      bool gone;
+      if (s.text(2) == me) {
+        // Gone, or the pid now belongs to another program (pids are reused).
+        gone = pid <= 0 || (kill(pid_t(pid), 0) != 0 && errno == ESRCH) || !isMoeLabProcess(pid);
+      } else {
+        // Another machine's run: trust its heartbeat for 10 minutes.
+        std::tm tm{};
+        gone = strptime(s.text(3).c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr ||
+               std::difftime(std::time(nullptr), timegm(&tm)) > 600;
+      }
+      if (gone) stale.push_back(s.i64(0));
     }
-    if (gone) stale.push_back(s.i64(0));
   }
   for (int64_t id : stale)
     Stmt(db_,

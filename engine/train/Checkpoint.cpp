@@ -59,6 +59,7 @@ torch::serialize::InputArchive openArchive(const std::string& path) {
   try {
     in.load_from(path);
   } catch (const c10::Error& e) {
+    verifyCheckpoint(path);  // a digest mismatch says more precisely what happened
     throw UserError("checkpoint " + path + " is corrupt or not a MoE Lab checkpoint (" +
                     std::string(e.what_without_backtrace()) + ")");
   }

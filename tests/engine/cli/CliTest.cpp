@@ -39,6 +39,9 @@ class CliTest : public QObject {
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("model.num_experts: expected integer >= 1, got 0"), qPrintable(r.err));
     QCOMPARE(cli({"train", cfg}).code, 2);
+    QVERIFY(!QFile::exists(dir_.path() + "/moelab.db"));  // a bad config leaves no database behind
+    QCOMPARE(cli({"train", "--resume", "1", "--db", "never.db"}).code, 2);
+    QVERIFY(!QFile::exists(dir_.path() + "/never.db"));
     QCOMPARE(cli({"frobnicate"}).code, 2);
   }
   void missingDataExitsTwoWithFetchCommand() {
@@ -176,11 +179,15 @@ class CliTest : public QObject {
       "train": {"batch_size": 8, "epochs": 1, "eval_every": 100, "log_every": 1, "max_steps": 5}})"));
     {
       moelab::ExperimentStore store((dir_.path() + "/zero.db").toStdString());
-      auto id = store.createRun("zero", "zero", cfg.json, "interrupted");
+      // Left `running` by a process this test cannot tell is gone (its own pid): needs --force.
+      auto id = store.createRun("zero", "zero", cfg.json, "running");
       store.setCheckpointDir(id, (dir_.path() + "/zero-runs/1").toStdString());
       store.logMetrics(id, {{"train/loss", 1, 9.9, 1.0}, {"train/loss", 2, 9.8, 2.0}});
     }
-    auto r = cli({"train", "--resume", "1", "--db", "zero.db"});
+    auto refused = cli({"train", "--resume", "1", "--db", "zero.db"});
+    QCOMPARE(refused.code, 2);
+    QVERIFY2(refused.err.contains("resume with --force"), qPrintable(refused.err));
+    auto r = cli({"train", "--resume", "1", "--db", "zero.db", "--force"});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QVERIFY2(r.err.contains("has no checkpoint (stopped before its first save): restarting it from step 0"),
              qPrintable(r.err));

@@ -19,6 +19,30 @@ class ConfigSchemaTest : public QObject {
   }
 
  private slots:
+  void duplicateKeysAndFoldersAreRefused() {
+    QTemporaryDir dir;
+    QFile f(dir.path() + "/dup.json");
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"model": {"num_experts": 8, "embed_dim": 64, "num_experts": 2}, "train": {"seed": 1}})");
+    f.close();
+    try {
+      ExperimentConfig::load(f.fileName().toStdString());
+      QFAIL("expected ConfigError");
+    } catch (const ConfigError& e) {
+      QVERIFY2(QString(e.what()).contains("model.num_experts is given more than once"), e.what());
+    }
+    try {
+      ExperimentConfig::load(dir.path().toStdString());
+      QFAIL("expected ConfigError");
+    } catch (const ConfigError& e) {
+      QVERIFY2(QString(e.what()).contains("is a folder, not a JSON file"), e.what());
+    }
+    // The same key in two sections is fine.
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(R"({"model": {"dropout": 0.0}, "train": {"seed": 3}, "data": {"tokenizer": "char"}})");
+    f.close();
+    QCOMPARE(ExperimentConfig::load(f.fileName().toStdString()).train.seed, int64_t(3));
+  }
   void rangeErrorNamesPathExpectationAndValue() {
     QCOMPARE(errorOf({{"model", {{"num_experts", 0}}}}),
              QString("model.num_experts: expected integer >= 1, got 0"));

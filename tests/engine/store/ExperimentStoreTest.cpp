@@ -154,21 +154,34 @@ class ExperimentStoreTest : public QObject {
   void runsOfDeadProcessesBecomeInterrupted() {
     QTemporaryDir dir;
     std::string path = dir.path().toStdString() + "/s.db";
-    int64_t live, dead;
+    int64_t live, dead, reused;
     {
       ExperimentStore s(path);
       live = s.createRun("exp", "live", {});
       dead = s.createRun("exp", "dead", {});
+      reused = s.createRun("exp", "reused", {});
     }
-    // Pretend `dead` was started by a process that no longer exists.
+    // Pretend `dead` was started by a process that no longer exists, and `reused` by one whose pid
+    // now belongs to another program (a `sleep`).
+    QProcess other;
+    other.start("sleep", {"30"});
+    QVERIFY(other.waitForStarted());
     sqlite3* db;
     sqlite3_open(path.c_str(), &db);
     sqlite3_exec(db, ("UPDATE runs SET pid = 999999999 WHERE id = " + std::to_string(dead)).c_str(), nullptr,
                  nullptr, nullptr);
+    sqlite3_exec(db,
+                 ("UPDATE runs SET pid = " + std::to_string(other.processId()) +
+                  " WHERE id = " + std::to_string(reused))
+                     .c_str(),
+                 nullptr, nullptr, nullptr);
     sqlite3_close(db);
     ExperimentStore s(path);
     QCOMPARE(QString::fromStdString(s.run(dead)->status), QString("interrupted"));
+    QCOMPARE(QString::fromStdString(s.run(reused)->status), QString("interrupted"));
     QCOMPARE(QString::fromStdString(s.run(live)->status), QString("running"));  // this process is alive
+    other.kill();
+    other.waitForFinished();
   }
   void readersSeeCommittedDataWhileWriterIsOpen() {
     QTemporaryDir dir;
