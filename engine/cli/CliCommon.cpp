@@ -15,12 +15,12 @@ namespace fs = std::filesystem;
 
 namespace moelab::cli {
 
-std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist) {
+std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist, bool readOnly) {
   std::string path = a.get("db", "moelab.db");
-  if (mustExist && !fs::exists(path))
+  if ((mustExist || readOnly) && !fs::exists(path))
     throw UserError("experiment database not found: " + path + " (pass --db FILE, or train a run first)");
-  // Opened for writing even to read, so runs whose process died are marked `interrupted` first.
-  return std::make_unique<ExperimentStore>(path);
+  if (fs::is_directory(path)) throw UserError(path + " is a folder, not an experiment database");
+  return std::make_unique<ExperimentStore>(path, readOnly);
 }
 
 int64_t parseRunId(const std::string& text) {
@@ -48,7 +48,7 @@ std::string checkpointFromArgs(const CliArgs& a, const std::string& which) {
   if (a.has("checkpoint") == a.has("run"))
     throw UserError("give exactly one of --run ID or --checkpoint FILE");
   if (a.has("checkpoint")) return a.get("checkpoint");
-  auto store = openStore(a, /*mustExist=*/true);
+  auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);
   return runCheckpoint(*store, parseRunId(a.get("run")), /*preferBest=*/which == "best");
 }
 

@@ -10,7 +10,9 @@
 
 namespace moelab::cli {
 
-std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist = false);
+// Commands that train open for writing (creating the file when needed); commands that only read
+// pass readOnly, which needs an existing MoE Lab database and never writes to it.
+std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist = false, bool readOnly = false);
 int64_t parseRunId(const std::string& text);
 // best.pt of the run if present (or last.pt when preferBest is false or no best exists).
 std::string runCheckpoint(const ExperimentStore& store, int64_t runId, bool preferBest);

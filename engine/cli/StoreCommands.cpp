@@ -58,7 +58,7 @@ std::string latestValue(const ExperimentStore& store, int64_t run, const std::st
 int runsCommand(const Words& words) {
   auto a = CliArgs::parse(words, {"json"}, {"db"});
   if (a.positional.empty()) throw UserError("runs needs a subcommand: list or show ID");
-  auto store = openStore(a, /*mustExist=*/true);
+  auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);
   if (a.positional[0] == "list") {
     auto runs = store->listRuns();
     if (a.has("json")) {
@@ -117,7 +117,7 @@ int metricsCommand(const Words& words) {
   if (a.positional.empty() || a.positional[0] != "export")
     throw UserError("usage: metrics export --run ID --csv OUT");
   if (!a.has("run") || !a.has("csv")) throw UserError("metrics export needs --run ID and --csv OUT");
-  auto store = openStore(a, /*mustExist=*/true);
+  auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);
   int64_t id = parseRunId(a.get("run"));
   if (!store->run(id)) throw UserError("no run with id " + std::to_string(id));
   auto points = store->metrics(id, a.get("key"));

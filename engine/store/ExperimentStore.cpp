@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <limits>
 #include <stdexcept>
@@ -150,7 +151,7 @@ nlohmann::json parseOr(const std::string& s, nlohmann::json dflt) {
 
 }  // namespace
 
-ExperimentStore::ExperimentStore(const std::string& path, bool readOnly) : path_(path) {
+ExperimentStore::ExperimentStore(const std::string& path, bool readOnly) : path_(path), readOnly_(readOnly) {
   int flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -169,9 +170,40 @@ ExperimentStore::ExperimentStore(const std::string& path, bool readOnly) : path_
       withBusyRetry([&] { exec("PRAGMA journal_mode=WAL"); });
       exec("PRAGMA synchronous=NORMAL");
       markStaleRuns();
-    } else if (schemaVersion() > kSchemaVersion) {
-      throw UserError(path + ": database schema version " + std::to_string(schemaVersion()) +
-                      " is newer than this MoE Lab (" + std::to_string(kSchemaVersion) + ")");
+    } else {
+      // Readers never write: no schema, no WAL switch, no status updates. Runs whose process is
+      // gone are reported as interrupted without recording it.
+      int v = 0;
+      try {
+        v = identify();
+      } catch (const std::runtime_error&) {
+        // A WAL database in a folder this user cannot write: SQLite cannot create its shared-memory
+        // index. Such a file cannot change under us through this user, so read it as immutable.
+        const int code = sqlite3_extended_errcode(db_) & 0xFF;
+        if (code != SQLITE_READONLY && code != SQLITE_CANTOPEN) throw;
+        sqlite3_close(db_);
+        db_ = nullptr;
+        std::string uri = "file:";
+        for (char c : path) {
+          if (c == '%' || c == '?' || c == '#') {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", unsigned(static_cast<unsigned char>(c)));
+            uri += buf;
+          } else {
+            uri += c;
+          }
+        }
+        uri += "?immutable=1";
+        if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX,
+                            nullptr) != SQLITE_OK)
+          throw std::runtime_error(db_ ? sqlite3_errmsg(db_) : "cannot open read-only");
+        v = identify();
+      }
+      if (v < 2)
+        throw UserError(path + ": database schema version " + std::to_string(v) +
+                        " is too old to read without upgrading; open it once with a command that writes "
+                        "(moelab-cli train, or the desktop app's File > Open) to upgrade it");
+      for (int64_t id : staleRunIds()) staleUnrecorded_.insert(id);
     }
   } catch (const std::runtime_error& e) {
     sqlite3_close(db_);
@@ -216,30 +248,36 @@ void ExperimentStore::withBusyRetry(const std::function<void()>& action) const {
   }
 }
 
+int ExperimentStore::identify() const {
+  int v = schemaVersion();
+  Stmt app(db_, "PRAGMA application_id");
+  app.step();
+  const int64_t appId = app.i64(0);
+  Stmt objects(db_, "SELECT COUNT(*), SUM(name = 'runs') FROM sqlite_master");
+  objects.step();
+  const bool empty = objects.i64(0) == 0, hasRuns = objects.i64(1) > 0;
+  const bool ours = appId == kApplicationId || (appId == 0 && (empty || (v >= 1 && hasRuns)));
+  if (!ours || (v == 0 && !empty))
+    throw UserError(path_ + " is an SQLite file but not a MoE Lab experiment database (nothing was changed)");
+  if (v > kSchemaVersion)
+    throw UserError(path_ + ": database schema version " + std::to_string(v) +
+                    " is newer than this MoE Lab (" + std::to_string(kSchemaVersion) + "); upgrade MoE Lab");
+  if (empty && readOnly_) throw UserError(path_ + " is an empty file, not a MoE Lab experiment database");
+  return v;
+}
+
 void ExperimentStore::migrate() {
   withBusyRetry([&] { exec("BEGIN IMMEDIATE"); });
   try {
-    // Read the version inside the write lock: another process may have just created the schema.
-    int v = schemaVersion();
+    // Identify and read the version inside the write lock: another process may have just created
+    // the schema.
+    int v = identify();
     Stmt app(db_, "PRAGMA application_id");
     app.step();
-    const int64_t appId = app.i64(0);
-    Stmt objects(db_, "SELECT COUNT(*), SUM(name = 'runs') FROM sqlite_master");
-    objects.step();
-    const bool empty = objects.i64(0) == 0, hasRuns = objects.i64(1) > 0;
-    if (appId != kApplicationId && !(appId == 0 && (empty || (v >= 1 && hasRuns))))
-      throw UserError(path_ +
-                      " is an SQLite file but not a MoE Lab experiment database (nothing was changed)");
-    if (v == 0 && !empty)
-      throw UserError(path_ +
-                      " is an SQLite file but not a MoE Lab experiment database (nothing was changed)");
-    if (v > kSchemaVersion)
-      throw UserError(path_ + ": database schema version " + std::to_string(v) +
-                      " is newer than this MoE Lab (" + std::to_string(kSchemaVersion) +
-                      "); upgrade MoE Lab");
+    const bool stamped = app.i64(0) == kApplicationId;
     for (; v < kSchemaVersion; ++v) exec(kMigrations[v]);
     exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
-    if (appId != kApplicationId) exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+    if (!stamped) exec("PRAGMA application_id=" + std::to_string(kApplicationId));
     exec("COMMIT");
   } catch (...) {
     exec("ROLLBACK");
@@ -363,6 +401,7 @@ void ExperimentStore::recordConfigChange(int64_t run, int64_t step, const nlohma
 std::vector<ConfigChangeRecord> ExperimentStore::configChanges(int64_t run) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   std::vector<ConfigChangeRecord> out;
+  if (schemaVersion() < 3) return out;  // read-only view of a database from before the history
   Stmt s(db_, "SELECT step, changes, note, changed_at FROM config_changes WHERE run_id = ? ORDER BY id");
   s.bind(1, run);
   while (s.step())
@@ -461,11 +500,19 @@ RunRecord readRun(Stmt& s) {
 }
 }  // namespace
 
+RunRecord ExperimentStore::withUnrecordedStatus(RunRecord r) const {
+  if (r.status == "running" && staleUnrecorded_.count(r.id)) {
+    r.status = "interrupted";
+    r.error = "process ended without finishing the run (not yet recorded: database opened read-only)";
+  }
+  return r;
+}
+
 std::vector<RunRecord> ExperimentStore::listRuns() const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   Stmt s(db_, (std::string(kRunColumns) + " ORDER BY r.id").c_str());
   std::vector<RunRecord> out;
-  while (s.step()) out.push_back(readRun(s));
+  while (s.step()) out.push_back(withUnrecordedStatus(readRun(s)));
   return out;
 }
 
@@ -474,7 +521,7 @@ std::optional<RunRecord> ExperimentStore::run(int64_t id) const {
   Stmt s(db_, (std::string(kRunColumns) + " WHERE r.id = ?").c_str());
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
-  return readRun(s);
+  return withUnrecordedStatus(readRun(s));
 }
 
 std::vector<MetricPoint> ExperimentStore::metrics(int64_t run, const std::string& key) const {
@@ -521,7 +568,7 @@ nlohmann::json ExperimentStore::params(int64_t run) const {
   return out;
 }
 
-int ExperimentStore::markStaleRuns() {
+std::vector<int64_t> ExperimentStore::staleRunIds() const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   std::vector<int64_t> stale;
   const std::string me = hostName();
@@ -543,6 +590,12 @@ int ExperimentStore::markStaleRuns() {
       if (gone) stale.push_back(s.i64(0));
     }
   }
+  return stale;
+}
+
+int ExperimentStore::markStaleRuns() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  const auto stale = staleRunIds();
   for (int64_t id : stale)
     Stmt(db_,
          "UPDATE runs SET status = 'interrupted', error = 'process ended without finishing the run' WHERE id "

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,9 @@ class ExperimentStore {
   static constexpr int kApplicationId = 0x4D6F454C;  // "MoEL" in the SQLite header (PRAGMA application_id)
 
   // Opens (creating and migrating as needed) and marks runs whose process is gone `interrupted`.
-  // readOnly opens an existing file without migrating or marking. Throws UserError if the file is
-  // not a MoE Lab database, std::runtime_error on SQLite failures.
+  // readOnly opens an existing file and never writes to it (no schema, no WAL switch, no status
+  // marks: stale runs are reported as interrupted). Throws UserError if the file is not a MoE Lab
+  // database, std::runtime_error on SQLite failures.
   explicit ExperimentStore(const std::string& path, bool readOnly = false);
   ~ExperimentStore();
   ExperimentStore(const ExperimentStore&) = delete;
@@ -85,9 +87,14 @@ class ExperimentStore {
   void exec(const std::string& sql) const;
   void writeParams(int64_t run, const nlohmann::json& flat);  // inside the caller's transaction
   void migrate();
+  int identify() const;  // schema version; throws UserError for a file that is not ours
+  std::vector<int64_t> staleRunIds() const;
+  RunRecord withUnrecordedStatus(RunRecord r) const;
   void withBusyRetry(const std::function<void()>& action) const;
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool readOnly_ = false;
+  std::set<int64_t> staleUnrecorded_;  // read-only: runs found stale but not marked
   mutable std::recursive_mutex mutex_;
 };
 

@@ -79,6 +79,12 @@ class CliTest : public QObject {
     QVERIFY2(t.code == 0, qPrintable(t.err));
     QVERIFY(t.err.contains("step 6/6"));
 
+    auto fileBytes = [&](const QString& name) {
+      QFile f(dir_.path() + "/" + name);
+      f.open(QIODevice::ReadOnly);
+      return f.readAll();
+    };
+    const QByteArray dbBefore = fileBytes("runs.db"), walBefore = fileBytes("runs.db-wal");
     auto list = cli({"runs", "list", "--json", "--db", "runs.db"});
     QCOMPARE(list.code, 0);
     auto runs = QJsonDocument::fromJson(list.out.toUtf8()).array();
@@ -106,6 +112,13 @@ class CliTest : public QObject {
     QVERIFY(e["tokens"].toInt() > 0);
 
     QCOMPARE(cli({"export-weights", "--run", "1", "--out", "w.safetensors", "--db", "runs.db"}).code, 0);
+    // Reading commands never write to the database (they work on read-only files too).
+    QVERIFY(fileBytes("runs.db") == dbBefore && fileBytes("runs.db-wal") == walBefore);
+    QFile(dir_.path() + "/empty.db").open(QIODevice::WriteOnly);
+    auto empty = cli({"runs", "list", "--db", "empty.db"});
+    QCOMPARE(empty.code, 2);
+    QVERIFY2(empty.err.contains("empty file"), qPrintable(empty.err));
+    QCOMPARE(QFileInfo(dir_.path() + "/empty.db").size(), qint64(0));  // no schema written into it
     QFile st(dir_.path() + "/w.safetensors");
     QVERIFY(st.open(QIODevice::ReadOnly));
     QByteArray all = st.readAll();
