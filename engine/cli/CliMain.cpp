@@ -16,7 +16,7 @@ Usage:
   moelab-cli train CONFIG [--db F] [--data-dir D] [--set k=v]... [--max-steps N] [--threads N]
                           [--checkpoint-dir D]
   moelab-cli train --resume RUN_ID [CONFIG] [--set k=v]... [--max-steps N] [--extend] [--force]
-                          (only threads/log_every/eval_every/eval_batches may change; a longer
+                          (only threads/log_every/eval_every/checkpoint_* may change; a longer
                            horizon needs --extend: the learning rate then decays smoothly from its
                            current value; changes are recorded in the run; --force resumes a run
                            still marked running whose process you know is gone)

@@ -120,7 +120,9 @@ int trainCommand(const Words& words) {
     } else {
       cfg = ExperimentConfig::load(a.positional[0], overrides);
     }
-    changes = checkResumeChanges(run->config, cfg.json, a.has("extend"));
+    // Compared with defaults filled in, so keys added to the schema since the run started are not
+    // reported as changes.
+    changes = checkResumeChanges(ExperimentConfig::fromJson(run->config).json, cfg.json, a.has("extend"));
     if (run->status == "finished" && !changes.horizonChanged)
       throw UserError("--extend: run " + std::to_string(runId) +
                       " already finished; give a longer horizon (--max-steps N or --set train.epochs=N)");
@@ -160,34 +162,38 @@ int trainCommand(const Words& words) {
 
   ProgressPrinter printer;
   RunRecorder recorder(*store, runId, &printer);
+  // A new run's row is already `running`: any failure is the run's. A resume that is refused
+  // (horizon, damaged checkpoint, checkpoint folder) leaves the run as it was.
+  bool started = !a.has("resume");
   try {
     Trainer trainer(cfg, data, checkpointDir, &recorder);
-    if (a.has("resume") && checkpointPath.empty()) {
-      store->deleteMetricsAfter(runId, 0);
-      std::fprintf(stderr,
-                   "run %ld has no checkpoint (stopped before its first save): restarting it from step 0\n",
-                   long(runId));
-    }
-    if (!checkpointPath.empty()) {
-      resumeStep = trainer.resumeFrom(checkpointPath, a.has("extend"));
+    if (!checkpointPath.empty()) resumeStep = trainer.resumeFrom(checkpointPath, a.has("extend"));
+    trainer.checkCheckpointFolder();
+    started = true;
+    if (a.has("resume")) {
       store->deleteMetricsAfter(runId, resumeStep);  // what follows the checkpoint is re-run
-      std::fprintf(stderr, "resuming run %ld from step %ld (%s)\n", long(runId), long(resumeStep),
-                   checkpointPath.c_str());
-      if (!changes.empty()) {
-        std::string note;
-        if (changes.horizonChanged) {
-          char buf[200];
-          std::snprintf(buf, sizeof buf,
-                        "--extend: horizon now %ld steps; learning rate %.3g at step %ld decays by cosine to "
-                        "%.3g at the last step",
-                        long(trainer.totalSteps()), trainer.learningRateAt(resumeStep), long(resumeStep + 1),
-                        cfg.train.minLearningRate);
-          note = buf;
-        }
-        store->recordConfigChange(runId, resumeStep, changes.toJson(), cfg.json, note);
-        std::fprintf(stderr, "config changed on resume: %s%s%s\n", changes.describe().c_str(),
-                     note.empty() ? "" : "\n  ", note.c_str());
+      if (checkpointPath.empty())
+        std::fprintf(stderr,
+                     "run %ld has no checkpoint (stopped before its first save): restarting it from step 0\n",
+                     long(runId));
+      else
+        std::fprintf(stderr, "resuming run %ld from step %ld (%s)\n", long(runId), long(resumeStep),
+                     checkpointPath.c_str());
+    }
+    if (!changes.empty()) {
+      std::string note;
+      if (changes.horizonChanged && !checkpointPath.empty()) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      "--extend: horizon now %ld steps; learning rate %.3g at step %ld decays by cosine to "
+                      "%.3g at the last step",
+                      long(trainer.totalSteps()), trainer.learningRateAt(resumeStep), long(resumeStep + 1),
+                      cfg.train.minLearningRate);
+        note = buf;
       }
+      store->recordConfigChange(runId, resumeStep, changes.toJson(), cfg.json, note);
+      std::fprintf(stderr, "config changed on resume: %s%s%s\n", changes.describe().c_str(),
+                   note.empty() ? "" : "\n  ", note.c_str());
     }
     store->setStatus(runId, "running");
     auto params = trainer.model()->parameterBreakdown();
@@ -216,7 +222,8 @@ int trainCommand(const Words& words) {
     }
     // LibTorch errors carry a C++ backtrace in what(): the run's error text gets the message only.
     const auto* torchError = dynamic_cast<const c10::Error*>(&e);
-    store->setStatus(runId, "failed", torchError ? torchError->what_without_backtrace() : e.what());
+    if (started)
+      store->setStatus(runId, "failed", torchError ? torchError->what_without_backtrace() : e.what());
     throw;
   }
 }

@@ -44,6 +44,14 @@ SparseMoeFfnImpl::SparseMoeFfnImpl(const ModelConfig& cfg)
 
 torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Tensor& realTokens) {
   auto tokens = realTokens.defined() ? x.index_select(0, realTokens) : x;
+  if (tokens.size(0) == 0) {
+    // Nothing to route (a batch of padding only): no routed output, zero balancing losses.
+    lastAuxLoss = lastZLoss = torch::zeros({}, x.options().dtype(torch::kFloat));
+    lastStats = RoutingStats{};
+    lastStats.tokensPerExpert.assign(size_t(router->numExperts), 0);
+    auto y = torch::zeros_like(x);
+    return shared ? y + shared(x) : y;
+  }
   DispatchPlan plan = router->route(tokens, is_training() ? trainCapacity : evalCapacity);
   auto routed = experts->forward(tokens.index_select(0, plan.tokenIndex), plan.counts);
   auto rows = realTokens.defined() ? realTokens.index_select(0, plan.tokenIndex) : plan.tokenIndex;

@@ -1,12 +1,14 @@
 #include "train/Checkpoint.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +30,19 @@ void syncFile(const std::string& path, bool directory) {
   const int err = errno;
   ::close(fd);
   if (rc != 0) throw std::runtime_error("fsync of " + path + " failed: " + std::strerror(err));
+}
+
+// Temp files `path`.tmp.<pid>.<n> left by writers that were killed (their pid is gone).
+void removeDeadWritersTemps(const std::string& path) {
+  const fs::path p(path);
+  const std::string prefix = p.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(p.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) fs::remove(entry.path(), ec);
+  }
 }
 
 // Digests listed in `path`.sha256, newest first (empty when there is no sidecar).
@@ -91,6 +106,7 @@ std::string saveCheckpoint(const std::string& path, const CheckpointState& s, La
   // A name of its own per writer (two processes resuming one run by mistake must not interleave
   // bytes in one temp file); contents reach the disk before the rename makes them the checkpoint,
   // and the rename itself is made durable by syncing the folder.
+  removeDeadWritersTemps(path);
   static std::atomic<uint64_t> counter{0};
   const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(++counter);
   std::string digest;
@@ -98,10 +114,15 @@ std::string saveCheckpoint(const std::string& path, const CheckpointState& s, La
     out.save_to(tmp);
     syncFile(tmp, /*directory=*/false);
     digest = Sha256::ofFile(tmp);
-    // The sidecar lists the new digest and the one of the file still in place, so whenever the
-    // process dies the checkpoint on disk matches a listed digest; afterwards only the new one.
+    // While the rename is pending the sidecar lists the new digest and every one that may describe
+    // the file still in place (all listed so far, or its own hash when it has no sidecar yet), so
+    // whenever the process dies the checkpoint on disk matches a listed digest. Afterwards only
+    // the new one remains.
     auto listed = readDigests(path);
-    writeDigests(path, {digest, listed.empty() ? std::string() : listed.front()});
+    if (listed.empty() && fs::exists(path)) listed.push_back(Sha256::ofFile(path));
+    listed.insert(listed.begin(), digest);
+    if (listed.size() > 8) listed.resize(8);
+    writeDigests(path, listed);
     fs::rename(tmp, path);  // atomic on POSIX: a reader sees the old or the new file, never half
   } catch (...) {
     std::error_code ignored;

@@ -7,8 +7,8 @@
 
 namespace moelab {
 namespace {
-const std::set<std::string> kFree = {"train.threads",          "train.log_every",
-                                     "train.eval_every",       "train.eval_batches",
+// train.eval_batches is not free: it picks the validation subset that `best` is chosen on.
+const std::set<std::string> kFree = {"train.threads", "train.log_every", "train.eval_every",
                                      "train.checkpoint_every", "train.checkpoint_minutes"};
 const std::set<std::string> kHorizon = {"train.epochs", "train.max_steps"};
 }  // namespace

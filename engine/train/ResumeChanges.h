@@ -21,8 +21,8 @@ struct ResumeChanges {
 };
 
 // Compares the recorded and requested experiment JSON of a run being resumed and decides what may
-// change. Free: train.threads, train.log_every, train.eval_every, train.eval_batches (they do not
-// touch the training trajectory), and the checkpoint cadence. Horizon: train.epochs, train.max_steps, allowed
+// change. Free: train.threads, train.log_every, train.eval_every (they do not touch the training
+// trajectory), and the checkpoint cadence. Horizon: train.epochs, train.max_steps, allowed
 // only with `extend`. Anything else (model, data, batch size, seed, optimizer and schedule settings) would
 // make the resumed run differ from an uninterrupted one: throws UserError naming each such key.
 ResumeChanges checkResumeChanges(const nlohmann::json& recorded, const nlohmann::json& requested,

@@ -175,10 +175,17 @@ int64_t Trainer::resumeFrom(const std::string& path, bool extendHorizon) {
   bestValLoss_ = s.bestValLoss;
   anchorStep_ = s.anchorStep;
   anchorRate_ = s.anchorRate;
-  if (step_ >= totalSteps_ && s.totalSteps != totalSteps_)
-    throw UserError("checkpoint " + path + " is at step " + std::to_string(step_) +
-                    ", at or past the requested horizon of " + std::to_string(totalSteps_) + " steps");
-  if (s.totalSteps > 0 && s.totalSteps != totalSteps_) {
+  if (s.totalSteps == 0) {
+    // Checkpoints from before the horizon was stored: rebuild it, and the rate of the next step,
+    // from the config they were written with (same data and batch size, so same steps per epoch).
+    const auto old = ExperimentConfig::fromJson(s.config).train;
+    s.totalSteps = stepsPerEpoch_ * old.epochs;
+    if (old.maxSteps > 0) s.totalSteps = std::min(s.totalSteps, old.maxSteps);
+    std::swap(totalSteps_, s.totalSteps);
+    s.nextLearningRate = learningRateAt(step_);
+    std::swap(totalSteps_, s.totalSteps);
+  }
+  if (s.totalSteps != totalSteps_) {
     if (!extendHorizon || totalSteps_ < s.totalSteps)
       throw UserError("the schedule's horizon would change from " + std::to_string(s.totalSteps) + " to " +
                       std::to_string(totalSteps_) +

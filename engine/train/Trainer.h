@@ -49,6 +49,9 @@ class Trainer {
   int64_t resumeFrom(const std::string& checkpointPath, bool extendHorizon = false);
   RunOutcome run(const std::atomic<bool>* stop = nullptr);
 
+  // Throws UserError when the checkpoint folder cannot be created or written, or lacks the space
+  // for this model's checkpoints (run() checks it before its first step).
+  void checkCheckpointFolder() const;
   int64_t totalSteps() const { return totalSteps_; }
   int64_t stepsPerEpoch() const { return stepsPerEpoch_; }
   double learningRateAt(int64_t step) const;
@@ -66,9 +69,6 @@ class Trainer {
   Batch nextBatch();  // the batch at (epoch_, batchInEpoch_), starting a new epoch when due
   void reportStep(const StepResult& r, double lr, int64_t tokens);
   void save(const std::string& path);
-  // Throws UserError when the checkpoint folder cannot be created or written, or lacks the space
-  // for this model's checkpoints.
-  void checkCheckpointFolder() const;
   EvalResult evaluateAndRecord();
   bool recordFullValidation(const EvalResult& periodic);  // false when the loss is not finite
   std::vector<int64_t> epochOrder(int64_t epoch) const;

@@ -158,6 +158,12 @@ class CliTest : public QObject {
     auto batch = cli({"train", "--resume", "1", "--db", "ext.db", "--set", "train.batch_size=4", "--extend"});
     QCOMPARE(batch.code, 2);
     QVERIFY2(batch.err.contains("--resume cannot change train.batch_size 8 -> 4"), qPrintable(batch.err));
+    auto shorter = cli({"train", "--resume", "1", "--db", "ext.db", "--max-steps", "4", "--extend"});
+    QCOMPARE(shorter.code, 2);  // refused by the trainer: the run stays as it was
+    QCOMPARE(QJsonDocument::fromJson(cli({"runs", "show", "1", "--json", "--db", "ext.db"}).out.toUtf8())
+                 .object()["status"]
+                 .toString(),
+             QString("finished"));
     auto noExtend = cli({"train", "--resume", "1", "--db", "ext.db", "--max-steps", "10"});
     QCOMPARE(noExtend.code, 2);
     QVERIFY2(noExtend.err.contains("--extend"), qPrintable(noExtend.err));

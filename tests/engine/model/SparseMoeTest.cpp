@@ -127,6 +127,10 @@ class SparseMoeTest : public QObject {
       QVERIFY(std::abs(a.routerEntropy - b.routerEntropy) < 1e-6);
       QVERIFY(std::abs(a.top1Probability - b.top1Probability) < 1e-6);
     }
+    // A batch of padding only routes nothing and its balancing losses are 0, not NaN.
+    m->forward(inB.slice(0, 2, 3), maskB.slice(0, 2, 3));
+    QCOMPARE(m->auxiliaryLoss().item<double>(), 0.0);
+    QCOMPARE(m->routingStats()[0].assignments, int64_t(0));
     // Without the mask the 48 positions of batch B would all be routed.
     m->forward(inB);
     QCOMPARE(m->routingStats()[0].assignments, int64_t(48 * 2));
