@@ -7,6 +7,7 @@
 
 #include "cli/CliArgs.h"
 #include "cli/Commands.h"
+#include "io/CsvWriter.h"
 #include "sim/Scenario.h"
 #include "util/Errors.h"
 
@@ -49,13 +50,18 @@ int simulateCommand(const Words& words) {
   if (a.has("csv")) {
     std::ofstream csv(a.get("csv"));
     if (!csv) throw UserError("cannot write " + a.get("csv"));
-    csv << "scenario,mean_ms,p50_ms,p95_ms,p99_ms,slowdown_vs_balanced,bytes_per_step,inter_node_bytes_per_"
-           "step,bottleneck\n";
-    for (const auto& r : result["comparison"])
-      csv << '"' << r["name"].get<std::string>() << "\"," << r["mean_ms"] << ',' << r["p50_ms"] << ','
-          << r["p95_ms"] << ',' << r["p99_ms"] << ',' << r["slowdown_vs_balanced"] << ','
-          << r["bytes_per_step"] << ',' << r["inter_node_bytes_per_step"] << ','
-          << r["bottleneck"].get<std::string>() << '\n';
+    CsvWriter w(csv);
+    for (const char* h : {"scenario", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "slowdown_vs_balanced",
+                          "bytes_per_step", "inter_node_bytes_per_step", "bottleneck"})
+      w.text(h);
+    w.endRow();
+    for (const auto& r : result["comparison"]) {
+      w.text(r["name"].get<std::string>());
+      for (const char* k : {"mean_ms", "p50_ms", "p95_ms", "p99_ms", "slowdown_vs_balanced", "bytes_per_step",
+                            "inter_node_bytes_per_step"})
+        w.number(r[k].get<double>());
+      w.text(r["bottleneck"].get<std::string>()).endRow();
+    }
   }
   if (a.has("json")) {
     std::cout << result.dump() << "\n";

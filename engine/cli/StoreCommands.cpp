@@ -8,6 +8,7 @@
 
 #include "cli/CliCommon.h"
 #include "cli/Commands.h"
+#include "io/CsvWriter.h"
 #include "util/Errors.h"
 
 namespace moelab::cli {
@@ -44,6 +45,13 @@ nlohmann::json runJson(const ExperimentStore& store, const RunRecord& r, bool fu
   return j;
 }
 
+// A name as one table cell: control characters (newlines in a run name) shown as spaces, cut to width.
+std::string oneLine(const std::string& s, size_t width) {
+  std::string out;
+  for (unsigned char c : s) out += c < 0x20 || c == 0x7F ? ' ' : char(c);
+  return out.substr(0, width);
+}
+
 std::string latestValue(const ExperimentStore& store, int64_t run, const std::string& key) {
   auto m = store.latestMetrics(run);
   auto it = m.find(key);
@@ -70,7 +78,7 @@ int runsCommand(const Words& words) {
     std::printf("%-5s %-20s %-12s %8s %10s %10s  %s\n", "id", "experiment", "status", "step", "train", "val",
                 "created");
     for (const auto& r : runs)
-      std::printf("%-5ld %-20s %-12s %8ld %10s %10s  %s\n", long(r.id), r.experiment.substr(0, 20).c_str(),
+      std::printf("%-5ld %-20s %-12s %8ld %10s %10s  %s\n", long(r.id), oneLine(r.experiment, 20).c_str(),
                   r.status.c_str(), long(r.step), latestValue(*store, r.id, "train/loss").c_str(),
                   latestValue(*store, r.id, "val/loss").c_str(), r.createdAt.c_str());
     return 0;
@@ -99,7 +107,8 @@ int runsCommand(const Words& words) {
     std::printf("  latest metrics:\n");
     for (const auto& [k, m] : store->latestMetrics(id))
       std::printf("    %-24s %-12g (step %ld)\n", k.c_str(), m.value, long(m.step));
-    std::printf("  config: %s\n  provenance: %s\n", r->config.dump().c_str(), r->provenance.dump().c_str());
+    std::printf("  config:\n%s\n  provenance:\n%s\n", r->config.dump(2).c_str(),
+                r->provenance.dump(2).c_str());
     for (const auto& c : history) {
       std::printf("  config changed at step %ld (%s):", long(c.step), c.changedAt.c_str());
       for (const auto& ch : c.changes)
@@ -122,9 +131,10 @@ int metricsCommand(const Words& words) {
   if (!store->run(id)) throw UserError("no run with id " + std::to_string(id));
   auto points = store->metrics(id, a.get("key"));
   std::ostringstream csv;
-  csv << "run,key,step,value,wall_time\n" << std::setprecision(17);
+  CsvWriter w(csv);
+  w.text("run").text("key").text("step").text("value").text("wall_time").endRow();
   for (const auto& m : points)
-    csv << id << ',' << m.key << ',' << m.step << ',' << m.value << ',' << m.wallTime << '\n';
+    w.integer(id).text(m.key).integer(m.step).number(m.value).number(m.wallTime).endRow();
   const std::string out = a.get("csv");
   if (out == "-") {
     std::cout << csv.str();

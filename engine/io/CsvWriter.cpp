@@ -1,0 +1,60 @@
+#include "io/CsvWriter.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace moelab {
+
+std::string CsvWriter::escape(const std::string& value) {
+  std::string v = value;
+  if (!v.empty() &&
+      (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r'))
+    v.insert(v.begin(), '\'');
+  const bool quote = v.find_first_of(",\"\r\n") != std::string::npos ||
+                     (!v.empty() && (v.front() == ' ' || v.back() == ' '));
+  if (!quote) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
+void CsvWriter::separator() {
+  if (rowStarted_) out_ << ',';
+  rowStarted_ = true;
+}
+
+CsvWriter& CsvWriter::text(const std::string& value) {
+  separator();
+  out_ << escape(value);
+  return *this;
+}
+
+CsvWriter& CsvWriter::number(double value) {
+  separator();
+  if (std::isnan(value)) {
+    out_ << "nan";
+  } else if (std::isinf(value)) {
+    out_ << (value > 0 ? "inf" : "-inf");
+  } else {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", value);
+    out_ << buf;
+  }
+  return *this;
+}
+
+CsvWriter& CsvWriter::integer(int64_t value) {
+  separator();
+  out_ << value;
+  return *this;
+}
+
+void CsvWriter::endRow() {
+  out_ << '\n';
+  rowStarted_ = false;
+}
+
+}  // namespace moelab
