@@ -1,7 +1,9 @@
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "cli/Commands.h"
 #include "config/ConfigSchema.h"
@@ -14,7 +16,7 @@ const char* kUsage = R"(moelab-cli: MoE Lab headless command line
 
 Usage:
   moelab-cli train CONFIG [--db F] [--data-dir D] [--set k=v]... [--max-steps N] [--threads N]
-                          [--checkpoint-dir D]
+                          [--checkpoint-dir D] [--name NAME]
   moelab-cli train --resume RUN_ID [CONFIG] [--set k=v]... [--max-steps N] [--extend] [--force]
                           (only threads/log_every/eval_every/checkpoint_* may change; a longer
                            horizon needs --extend: the learning rate then decays smoothly from its
@@ -22,29 +24,52 @@ Usage:
                            still marked running whose process you know is gone)
   moelab-cli runs list [--db F] [--json]
   moelab-cli runs show ID [--db F] [--json]
-  moelab-cli metrics export --run ID --csv OUT [--db F]
+  moelab-cli metrics export --run ID --csv OUT|- [--key KEY] [--db F]
   moelab-cli params CONFIG [--set k=v]... [--data-dir D] [--json]
   moelab-cli tokenize --tokenizer gpt2 [--data-dir D]          (stdin text -> JSON ids)
   moelab-cli eval (--run ID [--db F] | --checkpoint F) [--split valid|test] [--data-dir D] [--json]
+                          [--threads N] [--batch-size N]
   moelab-cli export-weights (--run ID [--which best|last] [--db F] | --checkpoint F) --out F.safetensors
                                                                  (layout: docs/WEIGHTS.md)
   moelab-cli data fetch NAME... [--data-dir D] [--mirror URL]   (wikitext-2 gpt2-bpe tinyshakespeare lambada)
   moelab-cli data list [--data-dir D]
-  moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--json]
+  moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--data-dir D] [--json]
   moelab-cli simulate SCENARIO.json [--set path=value]... [--json] [--csv OUT] [--bench]
                                                                  (expert-parallel all-to-all simulator)
   moelab-cli config-help                                         (every config key)
 
-Data is looked up in --data-dir, then $MOELAB_DATA_DIR, then ~/.local/share/moelab/data.
-Exit codes: 0 ok, 1 runtime failure, 2 bad input.
+Every command takes --help.
 )";
+
+const char* kFooter = R"(
+Data is looked up in --data-dir, then $MOELAB_DATA_DIR, then ~/.local/share/moelab/data.
+Exit codes: 0 ok, 1 runtime failure, 2 bad input, 130 stopped by Ctrl-C/SIGTERM (train: `last`
+saved, resume with --resume).
+)";
+
+// The usage lines of one command (its "moelab-cli CMD" lines and their continuation lines).
+std::string commandUsage(const std::string& cmd) {
+  std::istringstream in(kUsage);
+  std::string line, out;
+  bool inside = false;
+  const std::string head = "  moelab-cli " + cmd;
+  while (std::getline(in, line)) {
+    if (line.rfind("  moelab-cli ", 0) == 0)
+      inside =
+          line.compare(0, head.size(), head) == 0 && (line.size() == head.size() || line[head.size()] == ' ');
+    else if (line.rfind("    ", 0) != 0)
+      inside = false;
+    if (inside) out += line + "\n";
+  }
+  return out;
+}
 
 }  // namespace
 
 int runCli(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
   if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
-    std::cout << kUsage;
+    std::cout << kUsage << kFooter;
     return words.empty() ? 2 : 0;
   }
   const std::map<std::string, int (*)(const Words&)> commands = {{"train", trainCommand},
@@ -67,6 +92,11 @@ int runCli(int argc, char** argv) {
     }
     auto it = commands.find(cmd);
     if (it == commands.end()) throw UserError("unknown command '" + cmd + "' (see moelab-cli --help)");
+    if (std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
+        std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
+      std::cout << "Usage:\n" << commandUsage(cmd) << kFooter;
+      return 0;
+    }
     return it->second(rest);
   } catch (const UserError& e) {
     std::cerr << "error: " << e.what() << "\n";

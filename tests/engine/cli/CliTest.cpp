@@ -43,6 +43,11 @@ class CliTest : public QObject {
     QCOMPARE(cli({"train", "--resume", "1", "--db", "never.db"}).code, 2);
     QVERIFY(!QFile::exists(dir_.path() + "/never.db"));
     QCOMPARE(cli({"frobnicate"}).code, 2);
+    auto help = cli({"train", "--help"});  // every command documents its options
+    QCOMPARE(help.code, 0);
+    QVERIFY(help.out.contains("--resume") && help.out.contains("--name") && !help.out.contains("simulate"));
+    QVERIFY(cli({"metrics", "--help"}).out.contains("--key"));
+    QVERIFY(cli({"eval", "-h"}).out.contains("--batch-size"));
   }
   void missingDataExitsTwoWithFetchCommand() {
     auto cfg = writeConfig("ts.json", R"({"data": {"dataset": "wikitext-103"}})");
