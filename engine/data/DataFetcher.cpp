@@ -2,11 +2,14 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "util/Errors.h"
+#include "util/FileSync.h"
 #include "util/Sha256.h"
 
 namespace fs = std::filesystem;
@@ -99,6 +102,9 @@ FetchOutcome DataFetcher::fetchFile(const FetchFile& f) {
   const fs::path part = dest.string() + ".part";
   std::string lastError;
   for (int attempt = 1; attempt <= maxAttempts_; ++attempt) {
+    if (attempt > 1)
+      std::this_thread::sleep_for(
+          std::chrono::duration<double>(backoffSeconds_ * double(1 << (attempt - 2))));
     std::ofstream file(part, std::ios::binary | std::ios::trunc);
     if (!file) throw DataError("cannot write " + part.string());
     Sha256 sha;
@@ -118,28 +124,35 @@ FetchOutcome DataFetcher::fetchFile(const FetchFile& f) {
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);  // abort a stalled transfer after 60 s
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(curl);
     file.close();
     if (rc != CURLE_OK) {
       lastError = std::string(curl_easy_strerror(rc)) + (errbuf[0] ? std::string(": ") + errbuf : "");
       fs::remove(part);
-      // HTTP errors (404...) will not improve with a retry; dropped connections may.
-      if (rc == CURLE_HTTP_RETURNED_ERROR || rc == CURLE_COULDNT_RESOLVE_HOST) break;
+      // Client errors (404...) and unknown hosts will not improve with a retry; dropped
+      // connections and server errors (5xx) may.
+      if ((rc == CURLE_HTTP_RETURNED_ERROR && status < 500) || rc == CURLE_COULDNT_RESOLVE_HOST) break;
       continue;
     }
     const std::string got = sha.hexDigest();
     if (got != f.sha256) {
+      // A body cut short by a server that sent no Content-Length looks like a complete transfer:
+      // only the checksum tells, so it is retried like a dropped connection.
       fs::remove(part);
-      throw DataError("checksum mismatch for " + f.relPath + " from " + url + ": expected SHA-256 " +
-                      f.sha256 + ", got " + got +
-                      ". The file was not saved; check the source or mirror and retry.");
+      lastError = "checksum mismatch for " + f.relPath + ": expected SHA-256 " + f.sha256 + ", got " + got +
+                  " (" + std::to_string(t.bytes) + " bytes)";
+      continue;
     }
+    syncToDisk(part.string(), false);
     fs::rename(part, dest);
+    syncToDisk(dest.parent_path().string(), true);
     return {f.relPath, false, t.bytes};
   }
-  throw DataError("download of " + f.relPath + " from " + url + " failed after " +
-                  std::to_string(maxAttempts_) + " attempt(s): " + lastError +
-                  ". Nothing was saved; retry, or use --mirror.");
+  throw DownloadError("download of " + f.relPath + " from " + url + " failed after " +
+                      std::to_string(maxAttempts_) + " attempt(s): " + lastError +
+                      ". Nothing was saved; retry, or use --mirror.");
 }
 
 }  // namespace moelab

@@ -40,14 +40,18 @@ class DataFetcher {
   // Fetch from `mirror + "/" + relPath` instead of each file's url (a local or internal mirror).
   void setMirror(std::string mirrorBaseUrl) { mirror_ = std::move(mirrorBaseUrl); }
   void setMaxAttempts(int n) { maxAttempts_ = n; }
-  // Throws DataError naming the file and what went wrong.
+  // Wait before retry r (1-based) is backoff * 2^(r-1) seconds.
+  void setBackoffSeconds(double s) { backoffSeconds_ = s; }
+  // Throws DownloadError naming the file and what went wrong after the retries (connection drops,
+  // HTTP 5xx, bodies cut short, checksum mismatches are retried; other HTTP errors are not).
   std::vector<FetchOutcome> fetch(const FetchDataset& ds);
 
  private:
   FetchOutcome fetchFile(const FetchFile& f);
   std::string root_, mirror_;
   std::function<void(const FetchProgress&)> progress_;
-  int maxAttempts_ = 3;
+  int maxAttempts_ = 4;
+  double backoffSeconds_ = 1.0;
 };
 
 }  // namespace moelab

@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "util/Errors.h"
+#include "util/FileSync.h"
 #include "util/Sha256.h"
 
 namespace fs = std::filesystem;
@@ -22,15 +23,6 @@ namespace fs = std::filesystem;
 namespace moelab {
 namespace {
 constexpr const char* kFormat = "moelab-checkpoint-v1";
-
-void syncFile(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-  if (fd < 0) throw std::runtime_error("cannot open " + path + " to sync it: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) throw std::runtime_error("fsync of " + path + " failed: " + std::strerror(err));
-}
 
 // Temp files `path`.tmp.<pid>.<n> left by writers that were killed (their pid is gone).
 void removeDeadWritersTemps(const std::string& path) {
@@ -64,7 +56,7 @@ void writeDigests(const std::string& path, const std::vector<std::string>& diges
     out.close();
     if (!out) throw std::runtime_error("cannot write " + tmp);
   }
-  syncFile(tmp, /*directory=*/false);
+  syncToDisk(tmp, /*directory=*/false);
   fs::rename(tmp, sidecar);
 }
 
@@ -112,7 +104,7 @@ std::string saveCheckpoint(const std::string& path, const CheckpointState& s, La
   std::string digest;
   try {
     out.save_to(tmp);
-    syncFile(tmp, /*directory=*/false);
+    syncToDisk(tmp, /*directory=*/false);
     digest = Sha256::ofFile(tmp);
     // While the rename is pending the sidecar lists the new digest and every one that may describe
     // the file still in place (all listed so far, or its own hash when it has no sidecar yet), so
@@ -129,7 +121,7 @@ std::string saveCheckpoint(const std::string& path, const CheckpointState& s, La
     fs::remove(tmp, ignored);
     throw;
   }
-  syncFile(dir.string(), /*directory=*/true);
+  syncToDisk(dir.string(), /*directory=*/true);
   writeDigests(path, {digest});
   return digest;
 }

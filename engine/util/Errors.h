@@ -17,4 +17,10 @@ struct DataError : UserError {
   using UserError::UserError;
 };
 
+// A download that failed after its retries (network, server, checksum): a runtime failure, not
+// bad input; the CLI exits 1.
+struct DownloadError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace moelab

@@ -19,7 +19,8 @@ using namespace moelab;
 namespace fs = std::filesystem;
 
 // A minimal HTTP/1.0 file server on 127.0.0.1 serving a folder. Per-path faults: "corrupt" flips
-// a byte; "drop" closes the connection halfway through the body (dropsLeft times).
+// a byte; "drop" closes the connection halfway through the body (dropsLeft times); "error" answers
+// 503 (errorsLeft times); "short" sends half the body without a Content-Length (shortLeft times).
 class LocalHttpServer {
  public:
   explicit LocalHttpServer(std::string root) : root_(std::move(root)) {
@@ -46,6 +47,8 @@ class LocalHttpServer {
   std::string corruptPath;
   std::string dropPath;
   std::atomic<int> dropsLeft{0};
+  std::string errorPath, shortPath;
+  std::atomic<int> errorsLeft{0}, shortLeft{0};
   std::atomic<int> requests{0};
 
  private:
@@ -65,14 +68,23 @@ class LocalHttpServer {
         close(c);
         continue;
       }
+      if (path == "/" + errorPath && errorsLeft.fetch_sub(1) > 0) {
+        std::string r = "HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
+        send(c, r.data(), r.size(), MSG_NOSIGNAL);
+        close(c);
+        continue;
+      }
       std::stringstream ss;
       ss << f.rdbuf();
       std::string body = ss.str();
       if (path == "/" + corruptPath) body[body.size() / 2] ^= 0x20;
       bool drop = path == "/" + dropPath && dropsLeft.fetch_sub(1) > 0;
-      std::string head = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+      bool cut = path == "/" + shortPath && shortLeft.fetch_sub(1) > 0;
+      std::string head =
+          cut ? "HTTP/1.0 200 OK\r\n\r\n"
+              : "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
       send(c, head.data(), head.size(), MSG_NOSIGNAL);
-      size_t upto = drop ? body.size() / 2 : body.size();
+      size_t upto = drop || cut ? body.size() / 2 : body.size();
       send(c, body.data(), upto, MSG_NOSIGNAL);
       close(c);
     }
@@ -116,10 +128,11 @@ class DataFetcherTest : public QObject {
     server.corruptPath = "tinyshakespeare/input.txt";
     DataFetcher fetcher(dir.path().toStdString());
     fetcher.setMirror(server.url());
+    fetcher.setBackoffSeconds(0.01);
     try {
       fetcher.fetch(shakespeare());
       QFAIL("expected a checksum error");
-    } catch (const DataError& e) {
+    } catch (const DownloadError& e) {
       QVERIFY(QString(e.what()).contains("checksum mismatch for tinyshakespeare/input.txt"));
     }
     QVERIFY(!leftBehind(dir, ""));
@@ -132,9 +145,33 @@ class DataFetcherTest : public QObject {
     server.dropsLeft = 1;
     DataFetcher fetcher(dir.path().toStdString());
     fetcher.setMirror(server.url());
+    fetcher.setBackoffSeconds(0.01);
     auto out = fetcher.fetch(shakespeare());
     QCOMPARE(int(server.requests), 2);
     QVERIFY(leftBehind(dir, ""));
+  }
+  void serverErrorsAndBodiesCutShortAreRetried() {
+    QTemporaryDir dir;
+    LocalHttpServer server(test::dataDir().toStdString());
+    server.errorPath = server.shortPath = "tinyshakespeare/input.txt";
+    server.errorsLeft = 2;  // two 503s, then a body cut short without Content-Length, then the file
+    server.shortLeft = 1;
+    DataFetcher fetcher(dir.path().toStdString());
+    fetcher.setMirror(server.url());
+    fetcher.setBackoffSeconds(0.01);
+    auto out = fetcher.fetch(shakespeare());
+    QCOMPARE(int(server.requests), 4);
+    QVERIFY(leftBehind(dir, ""));
+    QVERIFY(!leftBehind(dir, ".part"));
+  }
+  void clientErrorsAreNotRetried() {
+    QTemporaryDir dir;
+    LocalHttpServer server(dir.path().toStdString() + "/nothing-here");
+    DataFetcher fetcher(dir.path().toStdString());
+    fetcher.setMirror(server.url());
+    fetcher.setBackoffSeconds(0.01);
+    QVERIFY_THROWS_EXCEPTION(DownloadError, fetcher.fetch(shakespeare()));  // a runtime failure (exit 1)
+    QCOMPARE(int(server.requests), 1);
   }
   void persistentDropFailsCleanly() {
     QTemporaryDir dir;
@@ -144,7 +181,8 @@ class DataFetcherTest : public QObject {
     DataFetcher fetcher(dir.path().toStdString());
     fetcher.setMirror(server.url());
     fetcher.setMaxAttempts(2);
-    QVERIFY_THROWS_EXCEPTION(DataError, fetcher.fetch(shakespeare()));
+    fetcher.setBackoffSeconds(0.01);
+    QVERIFY_THROWS_EXCEPTION(DownloadError, fetcher.fetch(shakespeare()));
     QVERIFY(!leftBehind(dir, ""));
     QVERIFY(!leftBehind(dir, ".part"));
   }
