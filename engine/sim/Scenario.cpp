@@ -186,8 +186,10 @@ const ConfigSchema& Scenario::schema() {
       f("traffic.kind", FT::String, "uniform", {}, {}, "token-to-expert distribution",
         {"uniform", "zipf", "hot", "gini", "counts"}),
       f("traffic.zipf_s", FT::Number, 1.0, 0, 10, "Zipf exponent"),
-      f("traffic.hot_max_over_mean", FT::Number, 4.0, 1, {}, "hot-expert load / mean load"),
-      f("traffic.gini", FT::Number, 0.3, 0, 1, "target Gini coefficient of expert loads"),
+      f("traffic.hot_max_over_mean", FT::Number, 4.0, 1, {},
+        "hot-expert load / mean load; at most model.num_experts (all tokens to one expert)"),
+      f("traffic.gini", FT::Number, 0.3, 0, 1,
+        "target Gini coefficient of expert loads; must be below 1 - 1/num_experts (one expert takes all)"),
       f("traffic.variation", FT::Number, 0.0, 0, 5, "per-step lognormal noise (sigma) on expert popularity"),
       f("traffic.source_variation", FT::Number, 0.0, 0, 5,
         "per-step lognormal noise on each GPU's token count"),
@@ -256,10 +258,21 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
   if (s.topK > s.experts)
     throw ConfigError("model.top_k: expected <= model.num_experts (" + std::to_string(s.experts) + "), got " +
                       std::to_string(s.topK));
+  // The traffic matrix alone is GPUs^2 doubles per exchange: bound the cluster so a typo cannot
+  // run the machine out of memory (8,192 GPUs: 0.5 GB).
+  constexpr int kMaxGpus = 8192;
+  if (s.cluster.gpus() > kMaxGpus)
+    throw ConfigError("cluster: " + std::to_string(s.cluster.nodes) + " nodes x " +
+                      std::to_string(s.cluster.gpusPerNode) + " GPUs = " + std::to_string(s.cluster.gpus()) +
+                      " GPUs, more than the simulator's " + std::to_string(kMaxGpus) +
+                      " (its traffic matrix grows with GPUs^2); use fewer nodes");
   const auto& p = j["placement"];
   s.placement = p["kind"];
   s.placementMap = arrayOf<int>(p["map"], "placement.map");
   s.replicateHot = p["replicate_hot"];
+  if (s.replicateHot > s.experts)
+    throw ConfigError("placement.replicate_hot: expected at most model.num_experts (" +
+                      std::to_string(s.experts) + "), got " + std::to_string(s.replicateHot));
   const auto& t = j["traffic"];
   s.traffic.kind = t["kind"];
   s.traffic.zipfS = t["zipf_s"];

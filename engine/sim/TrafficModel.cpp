@@ -52,6 +52,10 @@ std::vector<double> basePopularity(const TrafficSpec& s, int E, int layer, std::
     if (int(c.size()) != E)
       throw UserError("traffic.counts[" + std::to_string(size_t(layer) % s.counts.size()) + "]: expected " +
                       std::to_string(E) + " expert counts, got " + std::to_string(c.size()));
+    for (size_t e = 0; e < c.size(); ++e)
+      if (!(c[e] >= 0) || !std::isfinite(c[e]))
+        throw UserError("traffic.counts[" + std::to_string(size_t(layer) % s.counts.size()) + "][" +
+                        std::to_string(e) + "]: expected a token count >= 0, got " + std::to_string(c[e]));
     p = c;
     if (std::accumulate(p.begin(), p.end(), 0.0) <= 0) throw UserError("traffic.counts: all counts are zero");
     normalise(p);

@@ -164,6 +164,14 @@ class NetworkSimTest : public QObject {
                 .startsWith("cluster.intra_efficiency[0]"));
     QVERIFY(errorOf({{"traffic", {{"kind", "hot"}, {"hot_max_over_mean", 100.0}}}})
                 .startsWith("traffic.hot_max_over_mean"));
+    std::vector<double> counts(64, 10.0);
+    counts[5] = -3;
+    QVERIFY(errorOf({{"traffic", {{"kind", "counts"}, {"counts", {counts}}}}})
+                .startsWith("traffic.counts[0][5]: expected a token count >= 0"));
+    QVERIFY(errorOf({{"placement", {{"replicate_hot", 65}}}})
+                .startsWith("placement.replicate_hot: expected at most"));
+    QVERIFY(errorOf({{"cluster", {{"nodes", 65536}, {"gpus_per_node", 64}}}})
+                .contains("more than the simulator's"));
   }
 };
 MOELAB_TEST_SUITE(NetworkSimTest)
