@@ -13,47 +13,11 @@
 #include <thread>
 
 #include "config/ExperimentConfig.h"
+#include "store/StoreSchema.h"
 #include "util/Errors.h"
 
 namespace moelab {
 namespace {
-
-// Schema history: entry i migrates version i to i+1. Never edit a released entry; append.
-const char* const kMigrations[] = {
-    // v1: experiments, runs, params, metrics.
-    R"SQL(
-    CREATE TABLE experiments(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
-    CREATE TABLE runs(
-      id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL REFERENCES experiments(id),
-      name TEXT NOT NULL, status TEXT NOT NULL CHECK(status IN
-        ('queued','running','finished','failed','interrupted','diverged')),
-      config TEXT NOT NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
-      heartbeat_at TEXT, step INTEGER NOT NULL DEFAULT 0, pid INTEGER, host TEXT,
-      provenance TEXT, error TEXT, checkpoint_dir TEXT);
-    CREATE TABLE params(run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL, value TEXT,
-      PRIMARY KEY(run_id, key));
-    CREATE TABLE metrics(run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL,
-      step INTEGER NOT NULL, value REAL, kind INTEGER NOT NULL DEFAULT 0, wall_time REAL NOT NULL,
-      PRIMARY KEY(run_id, key, step)) WITHOUT ROWID;
-    )SQL",
-    // v2: latest-metric summary (fast run lists) and artifacts; backfill the summary.
-    R"SQL(
-    CREATE TABLE latest_metrics(run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL,
-      step INTEGER NOT NULL, value REAL, kind INTEGER NOT NULL DEFAULT 0, wall_time REAL NOT NULL,
-      PRIMARY KEY(run_id, key)) WITHOUT ROWID;
-    INSERT INTO latest_metrics SELECT m.run_id, m.key, m.step, m.value, m.kind, m.wall_time FROM metrics m
-      WHERE m.step = (SELECT MAX(step) FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key);
-    CREATE TABLE artifacts(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
-      key TEXT NOT NULL, step INTEGER NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL,
-      UNIQUE(run_id, key, step));
-    )SQL",
-    // v3: config changes made when a run is resumed (the runs row holds the config in force).
-    R"SQL(
-    CREATE TABLE config_changes(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
-      step INTEGER NOT NULL, changes TEXT NOT NULL, note TEXT, changed_at TEXT NOT NULL);
-    )SQL",
-};
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == ExperimentStore::kSchemaVersion);
 
 // Non-finite metric values are stored as NULL with an explicit kind, never as a REAL NaN.
 enum ValueKind { kFinite = 0, kNaN = 1, kPosInf = 2, kNegInf = 3 };
@@ -275,7 +239,7 @@ void ExperimentStore::migrate() {
     Stmt app(db_, "PRAGMA application_id");
     app.step();
     const bool stamped = app.i64(0) == kApplicationId;
-    for (; v < kSchemaVersion; ++v) exec(kMigrations[v]);
+    for (; v < kSchemaVersion; ++v) exec(kStoreMigrations[v]);
     exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (!stamped) exec("PRAGMA application_id=" + std::to_string(kApplicationId));
     exec("COMMIT");
