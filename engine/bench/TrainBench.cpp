@@ -1,15 +1,14 @@
 #include "bench/TrainBench.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
-#include <fstream>
+#include <cstdio>
 #include <string>
 
 #include "model/LanguageModel.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
+#include "util/SystemMemory.h"
 
 namespace moelab {
 namespace {
@@ -36,24 +35,7 @@ double gemmRate(int64_t m, int64_t k, int64_t n) {
   return 2.0 * double(m) * double(k) * double(n) / median(t) / 1e9;
 }
 
-// MemAvailable from /proc/meminfo in bytes (0 when unknown).
-double availableMemoryBytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  double kb = 0;
-  std::string unit;
-  while (in >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024.0;
-  return 0;
-}
-
 }  // namespace
-
-double peakRssMb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
-}
 
 BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps) {
   BenchResult r;
@@ -64,19 +46,14 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   r.seqLength = cfg.model.maxSeqLength;
   r.steps = steps;
   torch::manual_seed(uint64_t(t.seed));
-  LanguageModel model(resolveModelConfig(cfg, vocab));
+  const ModelConfig modelCfg = resolveModelConfig(cfg, vocab);
+  const SystemMemory mem = systemMemory();
+  std::string warning = requireTrainingFits(estimateTrainingMemory(modelCfg, t.batchSize), mem.totalBytes,
+                                            mem.availableBytes, "bench");
+  if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
+  LanguageModel model(modelCfg);
   model->train();
   r.parameters = model->parameterBreakdown().total;
-  // Gradients and AdamW's two moments need 12 more bytes per fp32 parameter: refuse up front
-  // rather than be killed by the kernel halfway through the first step.
-  const double needed = 12.0 * double(r.parameters), available = availableMemoryBytes();
-  if (available > 0 && needed > available)
-    throw UserError("bench: " + std::to_string(r.parameters / 1000000) + "M parameters need about " +
-                    std::to_string(int(needed / 1e9 + 0.5)) +
-                    " GB more for gradients and AdamW state, but only " +
-                    std::to_string(int(available / 1e9)) +
-                    " GB are available; try fewer layers (--set "
-                    "model.num_layers=2) or fewer experts");
   torch::optim::AdamW opt(model->parameters(),
                           torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));
   const int64_t V = model->cfg.vocabSize, B = t.batchSize, T = r.seqLength;

@@ -25,6 +25,5 @@ struct BenchResult {
 // Times full training steps (forward, backward, clip, AdamW) of the config's model on random token
 // ids of the config's shape: a speed measurement, not training. vocab: the tokenizer's size.
 BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps);
-double peakRssMb();
 
 }  // namespace moelab

@@ -32,7 +32,8 @@ Usage:
   moelab-cli export-weights (--run ID [--which best|last] [--db F] | --checkpoint F) --out F.safetensors
                                                                  (layout: docs/WEIGHTS.md)
   moelab-cli data fetch NAME... [--data-dir D] [--mirror URL]   (wikitext-2 gpt2-bpe tinyshakespeare lambada)
-  moelab-cli data list [--data-dir D]
+  moelab-cli data list [--data-dir D] [--quick]                (SHA-256 checked; --quick: presence only;
+                                                                 exit 1 when a file is damaged)
   moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--data-dir D] [--json]
   moelab-cli simulate SCENARIO.json [--set path=value]... [--json] [--csv OUT] [--bench]
                                                                  (expert-parallel all-to-all simulator)

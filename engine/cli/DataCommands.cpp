@@ -29,24 +29,43 @@ void drawBar(const FetchProgress& p) {
   std::fflush(stderr);
 }
 
+// Each known file: where it was found (first folder in search order) and whether its SHA-256
+// matches. Returns 1 when a file is damaged, so scripts can tell.
+int listData(const DataLocator& locator, bool verify) {
+  std::printf("data folders, in search order:\n");
+  for (const auto& r : locator.roots()) std::printf("  %s  (%s)\n", r.path.c_str(), r.origin.c_str());
+  bool damaged = false;
+  for (const auto& d : knownDatasets()) {
+    std::printf("%-16s %s\n", d.name.c_str(), d.description.c_str());
+    for (const auto& f : d.files) {
+      std::string where;
+      for (const auto& r : locator.roots())
+        if (where.empty() && std::filesystem::is_regular_file(r.path + "/" + f.relPath)) where = r.path;
+      std::string state;
+      if (where.empty())
+        state = "missing (moelab-cli data fetch " + d.name + ")";
+      else if (!verify)
+        state = "present, unverified, in " + where;
+      else if (Sha256::ofFile(where + "/" + f.relPath) == f.sha256)
+        state = "ok (SHA-256 verified) in " + where;
+      else {
+        state =
+            "DAMAGED: SHA-256 mismatch in " + where + " (moelab-cli data fetch " + d.name + " replaces it)";
+        damaged = true;
+      }
+      std::printf("    %-36s %s\n", f.relPath.c_str(), state.c_str());
+    }
+  }
+  return damaged ? 1 : 0;
+}
+
 }  // namespace
 
 int dataCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {}, {"data-dir", "mirror"});
+  auto a = CliArgs::parse(words, {"quick"}, {"data-dir", "mirror"});
   if (a.positional.empty()) throw UserError("data needs a subcommand: fetch NAME... or list");
   DataLocator locator(a.get("data-dir"));
-  if (a.positional[0] == "list") {
-    for (const auto& d : knownDatasets()) {
-      std::printf("%-16s %s\n", d.name.c_str(), d.description.c_str());
-      for (const auto& f : d.files) {
-        bool present = false;
-        for (const auto& r : locator.roots())
-          if (std::filesystem::is_regular_file(r.path + "/" + f.relPath)) present = true;
-        std::printf("    %-36s %s\n", f.relPath.c_str(), present ? "present" : "missing");
-      }
-    }
-    return 0;
-  }
+  if (a.positional[0] == "list") return listData(locator, !a.has("quick"));
   if (a.positional[0] != "fetch")
     throw UserError("unknown data subcommand '" + a.positional[0] + "' (fetch, list)");
   if (a.positional.size() < 2)

@@ -85,14 +85,25 @@ int paramsCommand(const Words& words) {
   auto a = CliArgs::parse(words, {"json"}, {"set", "data-dir"});
   if (a.positional.size() != 1) throw UserError("params takes one CONFIG file");
   auto cfg = ExperimentConfig::load(a.positional[0], a.all("set"));
-  LanguageModel model(resolveModelConfig(cfg, vocabForConfig(cfg, a.get("data-dir"))));
-  auto b = model->parameterBreakdown();
+  // Closed form: nothing is allocated, so a 1.7B-parameter preset answers at once.
+  const ModelConfig modelCfg = resolveModelConfig(cfg, vocabForConfig(cfg, a.get("data-dir")));
+  const ParameterBreakdown b = countParameters(modelCfg);
+  const TrainingMemoryEstimate mem = estimateTrainingMemory(modelCfg, cfg.train.batchSize);
   nlohmann::json out = {{"architecture", cfg.model.architecture},
-                        {"vocab_size", model->cfg.vocabSize},
+                        {"vocab_size", modelCfg.vocabSize},
                         {"total", b.total},
                         {"experts", b.experts},
                         {"gnn_coupling", b.gnnCoupling},
-                        {"other", b.other}};
+                        {"other", b.other},
+                        {"training_memory_bytes",
+                         {{"total", mem.totalBytes()},
+                          {"weights", mem.weightsBytes},
+                          {"gradients", mem.gradientsBytes},
+                          {"optimizer", mem.optimizerBytes},
+                          {"activations", mem.activationsBytes},
+                          {"runtime", mem.runtimeBytes},
+                          {"batch_size", cfg.train.batchSize},
+                          {"seq_length", cfg.model.maxSeqLength}}}};
   if (a.has("json")) {
     std::cout << out.dump(2) << "\n";
     return 0;
@@ -108,11 +119,13 @@ int paramsCommand(const Words& words) {
             .c_str(),
         100.0 * double(n) / double(b.total));
   };
-  std::printf("%s (vocab %ld)\n", cfg.model.architecture.c_str(), long(model->cfg.vocabSize));
+  std::printf("%s (vocab %ld)\n", cfg.model.architecture.c_str(), long(modelCfg.vocabSize));
   row("total", b.total);
   row("experts", b.experts);
   row("GNN coupling", b.gnnCoupling);
   row("other", b.other);
+  std::printf("training memory at batch %ld x %ld (estimate): %s\n", long(cfg.train.batchSize),
+              long(cfg.model.maxSeqLength), mem.describe().c_str());
   return 0;
 }
 

@@ -14,11 +14,13 @@
 #include "config/ConfigSchema.h"
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
+#include "model/ModelSize.h"
 #include "train/Checkpoint.h"
 #include "train/ResumeChanges.h"
 #include "train/RunRecorder.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
+#include "util/SystemMemory.h"
 
 namespace fs = std::filesystem;
 
@@ -46,6 +48,9 @@ class ProgressPrinter : public MetricSink {
                  p.learningRate, p.tokensPerSecond, formatDuration(p.elapsedSeconds).c_str(),
                  formatDuration(p.etaSeconds).c_str(), tty_ ? "   " : "\n");
     std::fflush(stderr);
+  }
+  void onWarning(const std::string& message) override {
+    std::fprintf(stderr, "%swarning: %s\n", tty_ ? "\n" : "", message.c_str());
   }
   void onMetrics(const std::vector<MetricPoint>& points) override {
     // Evaluations arrive as one batch: loss, perplexity, tokens, samples.
@@ -139,6 +144,12 @@ int trainCommand(const Words& words) {
   std::fprintf(stderr, "loading %s (%s tokenizer, %s samples)...\n", cfg.data.dataset.c_str(),
                cfg.data.tokenizer.c_str(), cfg.data.sampleMode.c_str());
   LmDataset data = LmDataset::load(cfg, locator);
+  // Refused before the database is touched: a run that cannot fit leaves no row behind.
+  const SystemMemory mem = systemMemory();
+  const std::string memoryWarning = requireTrainingFits(
+      estimateTrainingMemory(resolveModelConfig(cfg, data.tokenizer->vocabSize()), cfg.train.batchSize),
+      mem.totalBytes, mem.availableBytes, "training");
+  if (!memoryWarning.empty()) std::fprintf(stderr, "%s\n", memoryWarning.c_str());
   if (!store) store = openStore(a);
 
   // Checkpoints live beside the database (moelab.db -> moelab-runs/<id>/) unless told otherwise;
@@ -162,6 +173,7 @@ int trainCommand(const Words& words) {
 
   ProgressPrinter printer;
   RunRecorder recorder(*store, runId, &printer);
+  recorder.setSpillFile(checkpointDir + "/unsaved-metrics.jsonl");
   // A new run's row is already `running`: any failure is the run's. A resume that is refused
   // (horizon, damaged checkpoint, checkpoint folder) leaves the run as it was.
   bool started = !a.has("resume");
@@ -171,6 +183,10 @@ int trainCommand(const Words& words) {
     trainer.checkCheckpointFolder();
     started = true;
     if (a.has("resume")) {
+      // Rows an earlier process could not write (its database refused them) come in first.
+      if (size_t n = recorder.recoverSpilled(resumeStep))
+        std::fprintf(stderr, "wrote %zu rows the previous process had kept in %s/unsaved-metrics.jsonl\n", n,
+                     checkpointDir.c_str());
       store->deleteMetricsAfter(runId, resumeStep);  // what follows the checkpoint is re-run
       if (checkpointPath.empty())
         std::fprintf(stderr,
@@ -222,8 +238,12 @@ int trainCommand(const Words& words) {
     }
     // LibTorch errors carry a C++ backtrace in what(): the run's error text gets the message only.
     const auto* torchError = dynamic_cast<const c10::Error*>(&e);
-    if (started)
-      store->setStatus(runId, "failed", torchError ? torchError->what_without_backtrace() : e.what());
+    try {
+      if (started)
+        store->setStatus(runId, "failed", torchError ? torchError->what_without_backtrace() : e.what());
+    } catch (const std::exception&) {
+      // The database itself is what failed: the run stays `running` until it is found stale.
+    }
     throw;
   }
 }

@@ -171,10 +171,16 @@ void ConfigSchema::applyOverride(nlohmann::json& doc, const std::string& assignm
         value = std::stoll(text, &used);
         if (used != text.size()) bad();
         break;
-      case FieldType::Number:
-        value = std::stod(text, &used);
+      case FieldType::Number: {
+        const double d = std::stod(text, &used);
         if (used != text.size()) bad();
+        // stod reads "nan" and "inf", which JSON cannot hold (they would become null).
+        if (!std::isfinite(d))
+          throw ConfigError(path + ": expected a finite number (" + f->expectation() + "), got \"" + text +
+                            "\"");
+        value = d;
         break;
+      }
       case FieldType::Boolean:
         if (text == "true" || text == "1")
           value = true;

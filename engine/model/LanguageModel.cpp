@@ -126,27 +126,7 @@ std::vector<std::vector<torch::Tensor>> LanguageModelImpl::adjacencies() const {
 }
 
 double LanguageModelImpl::forwardFlopsPerToken(int64_t T) const {
-  const double D = double(cfg.embedDim), V = double(cfg.paddedVocab()), hd = double(cfg.headDim());
-  const double H = double(cfg.numHeads), Hkv = double(cfg.kvHeads());
-  // Attention projections (Q, K, V, optional gate, output) + scores and context at full length.
-  double attention = 2.0 * D * ((H + 2 * Hkv) * hd + (cfg.gatedAttention ? D : 0) + D) + 2.0 * 2.0 * T * D;
-  double total = 2.0 * D * V;
-  if (cfg.architecture == "sparse_moe") {
-    const double I = double(cfg.expertWidth()), k = double(cfg.topK), E = double(cfg.numExperts);
-    for (int64_t i = 0; i < cfg.numLayers; ++i) {
-      bool moe = (i + 1) % cfg.moeEvery == 0;
-      double ffn =
-          moe ? (k + double(cfg.sharedExperts)) * 2.0 * 3.0 * D * I + 2.0 * D * E : k * 2.0 * 3.0 * D * I;
-      total += attention + ffn;
-    }
-    return total;
-  }
-  const double E = cfg.architecture == "gnn_moe" ? double(cfg.numExperts) : 1.0;
-  double block = attention + 2.0 * 8.0 * D * D;
-  double coupler = 0.0;
-  if (cfg.architecture == "gnn_moe")
-    coupler = cfg.gnnLayers * (E * 2.0 * 2.0 * D * D + 2.0 * E * E * D + 2.0 * 2.0 * E * D) + 2.0 * D * D;
-  return total + cfg.numLayers * (E * block + coupler);
+  return moelab::forwardFlopsPerToken(cfg, T);
 }
 
 torch::Tensor languageModelLoss(const torch::Tensor& logits, const torch::Tensor& targets) {

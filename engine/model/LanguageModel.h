@@ -7,6 +7,7 @@
 #include "config/ExperimentConfig.h"
 #include "model/ExpertBlockStack.h"
 #include "model/ExpertGraphConv.h"
+#include "model/ModelSize.h"
 #include "model/RoutingStats.h"
 #include "model/SparseTransformerLayer.h"
 
@@ -22,10 +23,6 @@ struct TransformerLayerImpl : torch::nn::Module {
   GnnCoupler coupler{nullptr};  // null for dense
 };
 TORCH_MODULE(TransformerLayer);
-
-struct ParameterBreakdown {
-  int64_t total = 0, experts = 0, gnnCoupling = 0, other = 0;
-};
 
 // Decoder-only LM: token (+ learned position, unless RoPE) embeddings, dropout, layers (gnn_moe,
 // dense or sparse_moe), final norm, LM head (untied with bias as in the seed, or tied to the
@@ -45,6 +42,7 @@ struct LanguageModelImpl : torch::nn::Module {
   void afterOptimizerStep();                       // aux-loss-free bias updates
   torch::Tensor headWeight() const;                // [V_padded, D]; the embedding when tied
 
+  // Counted from the registered parameters (countParameters() computes the same from the config).
   ParameterBreakdown parameterBreakdown() const;
   // sigmoid(adjacency) of every GNN layer, [layer][gnn_layer] -> [E, E]; empty unless gnn_moe.
   std::vector<std::vector<torch::Tensor>> adjacencies() const;

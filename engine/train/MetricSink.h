@@ -35,6 +35,9 @@ class MetricSink {
   // to that step, so a kill between the two cannot lose them) is written now.
   virtual void beforeCheckpoint(int64_t step) {}
   virtual void onCheckpoint(int64_t step, const std::string& path, const std::string& sha256) {}
+  // Something the user should know that does not stop the run (a database refusing writes, memory
+  // tighter than the estimate).
+  virtual void onWarning(const std::string& message) {}
 };
 
 }  // namespace moelab

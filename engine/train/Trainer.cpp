@@ -10,9 +10,11 @@
 #include <limits>
 #include <random>
 
+#include "model/ModelSize.h"
 #include "train/Checkpoint.h"
 #include "train/TrainStep.h"
 #include "util/Errors.h"
+#include "util/SystemMemory.h"
 
 namespace fs = std::filesystem;
 
@@ -131,7 +133,11 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
       bestValLoss_(std::numeric_limits<double>::infinity()) {
   const auto& t = cfg_.train;
   torch::manual_seed(uint64_t(t.seed));
-  model_ = LanguageModel(resolveModelConfig(cfg_, data_.tokenizer->vocabSize()));
+  const ModelConfig modelCfg = resolveModelConfig(cfg_, data_.tokenizer->vocabSize());
+  // Refuse what cannot fit before LibTorch tries to allocate it (a raw allocation failure otherwise).
+  requireTrainingFits(estimateTrainingMemory(modelCfg, t.batchSize), systemMemory().totalBytes, 0,
+                      "training");
+  model_ = LanguageModel(modelCfg);
   model_->train();
   optimizer_ = std::make_unique<torch::optim::AdamW>(
       model_->parameters(), torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));

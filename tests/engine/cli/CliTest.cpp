@@ -49,6 +49,41 @@ class CliTest : public QObject {
     QVERIFY(cli({"metrics", "--help"}).out.contains("--key"));
     QVERIFY(cli({"eval", "-h"}).out.contains("--batch-size"));
   }
+  void dataListVerifiesChecksumsAndNamesTheFolder() {
+    // A copy of the Tiny Shakespeare folder, one byte changed.
+    QDir(dir_.path()).mkpath("data/tinyshakespeare");
+    const QString copy = dir_.path() + "/data/tinyshakespeare/input.txt";
+    QFile::remove(copy);
+    QVERIFY(QFile::copy(moelab::test::dataDir() + "/tinyshakespeare/input.txt", copy));
+    auto ok = cli({"data", "list", "--data-dir", dir_.path() + "/data"});
+    QCOMPARE(ok.code, 0);
+    QVERIFY2(ok.out.contains("ok (SHA-256 verified) in " + dir_.path() + "/data"), qPrintable(ok.out));
+    QFile f(copy);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    f.seek(1000);
+    f.write("#");
+    f.close();
+    auto bad = cli({"data", "list", "--data-dir", dir_.path() + "/data"});
+    QCOMPARE(bad.code, 1);
+    QVERIFY2(bad.out.contains("DAMAGED: SHA-256 mismatch") && bad.out.contains("data fetch tinyshakespeare"),
+             qPrintable(bad.out));
+    auto quick = cli({"data", "list", "--quick", "--data-dir", dir_.path() + "/data"});
+    QCOMPARE(quick.code, 0);
+    QVERIFY(quick.out.contains("present, unverified"));
+  }
+  void oversizeModelIsRefusedBeforeAnythingIsAllocated() {
+    auto cfg = writeConfig("huge.json", R"({"model": {"num_experts": 100000}})");
+    auto params = cli({"params", cfg, "--json"});  // closed form: answers without building it
+    QCOMPARE(params.code, 0);
+    auto j = nlohmann::json::parse(params.out.toStdString());
+    QVERIFY(j["total"].get<int64_t>() > 300'000'000'000);
+    QVERIFY(j["training_memory_bytes"]["total"].get<double>() > 1e12);
+    auto r = cli({"train", cfg, "--db", "huge.db"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("GB of memory") && r.err.contains("model.num_experts"), qPrintable(r.err));
+    QVERIFY(!r.err.contains("Exception raised from"));  // no LibTorch backtrace
+    QVERIFY(!QFile::exists(dir_.path() + "/huge.db"));
+  }
   void missingDataExitsTwoWithFetchCommand() {
     auto cfg = writeConfig("ts.json", R"({"data": {"dataset": "wikitext-103"}})");
     auto r = cli({"train", cfg, "--max-steps", "1"});

@@ -89,6 +89,15 @@ class ConfigSchemaTest : public QObject {
     QVERIFY_THROWS_EXCEPTION(ConfigError, s.applyOverride(doc, "model.num_experts=0"));
     QVERIFY_THROWS_EXCEPTION(ConfigError, s.applyOverride(doc, "model.bogus=1"));
     QVERIFY_THROWS_EXCEPTION(ConfigError, s.applyOverride(doc, "novalue"));
+    for (const char* nonFinite : {"model.dropout=nan", "train.learning_rate=inf", "train.grad_clip=-inf"}) {
+      try {
+        s.applyOverride(doc, nonFinite);
+        QFAIL(nonFinite);
+      } catch (const ConfigError& e) {  // not "got null": JSON has no NaN
+        QVERIFY2(QString(e.what()).contains("finite number") && !QString(e.what()).contains("null"),
+                 e.what());
+      }
+    }
   }
   void presetsValidate() {
     for (const char* p :
