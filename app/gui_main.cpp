@@ -1,27 +1,71 @@
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QPushButton>
+#include <QSettings>
+#include <QTabWidget>
+#include <QThread>
 #include <QTimer>
 
 #include "MainWindow.h"
+#include "experiment/ExperimentPane.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setApplicationName("MoE Lab");
   QApplication::setOrganizationName("MoE Lab");
   QCommandLineParser cli;
+  cli.setApplicationDescription("MoE Lab: train, watch and compare Mixture-of-Experts language models.");
   cli.addHelpOption();
-  cli.addOption({"db", "Experiment database to open.", "file"});
+  cli.addOption({"db", "Experiment database to open (default: the last one, else ./moelab.db).", "file"});
+  cli.addOption({"experiment", "Load this experiment JSON into the editor.", "file"});
+  cli.addOption({"start", "Start the loaded experiment at once (with --experiment)."});
   cli.addOption({"screenshot", "Render the window to a PNG file and exit.", "file"});
+  cli.addOption({"screenshots",
+                 "Once the started run ends (or at once), save every view as DIR/<view>.png and exit.",
+                 "dir"});
   cli.process(app);
 
   moelab::ui::MainWindow window;
-  if (cli.isSet("db")) window.openDatabase(cli.value("db"));
+  QString db = cli.value("db");
+  if (db.isEmpty()) {
+    const QStringList recent = QSettings().value("recentDatabases").toStringList();
+    db = !recent.isEmpty() && QFileInfo::exists(recent.first()) ? recent.first() : QString("moelab.db");
+  }
+  window.openDatabase(db);
+  if (cli.isSet("experiment")) {
+    window.experimentPane()->loadFile(cli.value("experiment"));
+    if (cli.isSet("start")) QTimer::singleShot(0, [&] { window.experimentPane()->startButton()->click(); });
+  }
   window.show();
   if (cli.isSet("screenshot")) {
     QTimer::singleShot(300, [&] {
       bool ok = window.grab().save(cli.value("screenshot"));
       QApplication::exit(ok ? 0 : 1);
     });
+  }
+  if (cli.isSet("screenshots")) {
+    const QString dir = cli.value("screenshots");
+    auto capture = [&window, dir] {
+      QDir().mkpath(dir);
+      bool ok = true;
+      for (int i = 0; i < window.tabs()->count(); ++i) {
+        window.tabs()->setCurrentIndex(i);
+        QApplication::processEvents();
+        QThread::msleep(100);
+        QApplication::processEvents();
+        ok &= window.grab().save(dir + "/" + window.tabs()->tabText(i).toLower().replace(' ', '-') + ".png");
+      }
+      QApplication::exit(ok ? 0 : 1);
+    };
+    if (cli.isSet("start"))
+      QObject::connect(&window, &moelab::ui::MainWindow::runEnded, [&window, capture](qint64 id) {
+        window.showRun(id);
+        QTimer::singleShot(2500, capture);  // the poller's next rows reach the charts
+      });
+    else
+      QTimer::singleShot(1500, capture);
   }
   return app.exec();
 }

@@ -1,11 +1,17 @@
+#ifdef MOELAB_TEST_WIDGETS
+#include <QApplication>
+using TestApplication = QApplication;  // the UI suites need widgets
+#else
 #include <QCoreApplication>
+using TestApplication = QCoreApplication;
+#endif
 #include <QtTest/QtTest>
 #include <cstdio>
 
 #include "TestSuite.h"
 
 int main(int argc, char** argv) {
-  QCoreApplication app(argc, argv);
+  TestApplication app(argc, argv);
   if (argc < 2 || !moelab::test::registry().count(argv[1])) {
     std::fprintf(stderr, "usage: moelab-tests SUITE [QtTest options]\nsuites:");
     for (auto& [name, f] : moelab::test::registry()) std::fprintf(stderr, " %s", name.c_str());

@@ -1,64 +1,210 @@
 #include "MainWindow.h"
 
+#include <QApplication>
+#include <QCloseEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QHeaderView>
 #include <QLabel>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
 #include <QStatusBar>
-#include <QTableWidget>
+#include <QTabWidget>
+#include <QThread>
 
+#include "experiment/ExperimentPane.h"
+#include "run/RunPage.h"
+#include "run/RunWorker.h"
+#include "runs/RunsPane.h"
+#include "runs/RunsTableModel.h"
+#include "store/DatabaseSession.h"
 #include "store/ExperimentStore.h"
+#include "store/StorePoller.h"
 
 namespace moelab::ui {
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle("MoE Lab");
-  resize(960, 600);
-  runs_ = new QTableWidget(0, 6, this);
-  runs_->setHorizontalHeaderLabels({"Run", "Experiment", "Status", "Step", "Train loss", "Val loss"});
-  runs_->horizontalHeader()->setStretchLastSection(true);
-  runs_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  setCentralWidget(runs_);
-  status_ = new QLabel(this);
-  statusBar()->addWidget(status_);
+  resize(1280, 800);
+  runsModel_ = new RunsTableModel(this);
+  runsPane_ = new RunsPane(runsModel_);
+  experimentPane_ = new ExperimentPane;
+  runPage_ = new RunPage;
+  tabs_ = new QTabWidget;
+  tabs_->addTab(runsPane_, "Runs");
+  tabs_->addTab(experimentPane_, "Experiment");
+  tabs_->addTab(runPage_, "Run");
+  setCentralWidget(tabs_);
+  status_ = new QLabel;
+  statusBar()->addWidget(status_, 1);
+
   auto* file = menuBar()->addMenu("&File");
-  file->addAction("&Open experiment database…", this, [this] {
-    QString path =
-        QFileDialog::getOpenFileName(this, "Open experiment database", {}, "MoE Lab database (*.db)");
+  file->addAction("&New database...", this, [this] {
+    const QString path =
+        QFileDialog::getSaveFileName(this, "New experiment database", "moelab.db", "MoE Lab database (*.db)");
     if (!path.isEmpty()) openDatabase(path);
   });
-  file->addAction("&Quit", this, &QWidget::close);
-  if (QFileInfo::exists("moelab.db"))
-    openDatabase("moelab.db");
-  else
-    status_->setText("No experiment database open. Train with `moelab-cli train`, then File → Open.");
+  file->addAction(
+      "&Open database...", this,
+      [this] {
+        const QString path =
+            QFileDialog::getOpenFileName(this, "Open experiment database", {}, "MoE Lab database (*.db)");
+        if (!path.isEmpty()) openDatabase(path);
+      },
+      QKeySequence::Open);
+  recent_ = file->addMenu("Open &recent");
+  file->addSeparator();
+  file->addAction("&Quit", this, &QWidget::close, QKeySequence::Quit);
+  updateRecentMenu();
+
+  connect(runsPane_, &RunsPane::runActivated, this, &MainWindow::showRun);
+  connect(experimentPane_, &ExperimentPane::startRequested, this, &MainWindow::startRun);
+  connect(runPage_, &RunPage::stopRequested, this, &MainWindow::stopRun);
+  connect(runPage_, &RunPage::resumeRequested, this, &MainWindow::resumeRun);
+  connect(runPage_, &RunPage::newFromRunRequested, this, [this](qint64 id) {
+    if (!session_) return;
+    if (auto r = session_->store().run(id)) {
+      experimentPane_->setConfig(r->config, QString::fromStdString(r->experiment));
+      tabs_->setCurrentWidget(experimentPane_);
+    }
+  });
+  status_->setText("No experiment database open: File → New database or Open database.");
 }
 
-void MainWindow::openDatabase(const QString& path) {
-  try {
-    ExperimentStore store(path.toStdString(), /*readOnly=*/true);
-    auto runs = store.listRuns();
-    runs_->setRowCount(int(runs.size()));
-    for (int r = 0; r < int(runs.size()); ++r) {
-      const auto& run = runs[size_t(r)];
-      auto latest = store.latestMetrics(run.id);
-      auto metric = [&](const char* key) {
-        auto it = latest.find(key);
-        return it == latest.end() ? QString("-") : QString::number(it->second.value, 'f', 4);
-      };
-      QStringList cells{QString::number(run.id),
-                        QString::fromStdString(run.experiment),
-                        QString::fromStdString(run.status),
-                        QString::number(run.step),
-                        metric("train/loss"),
-                        metric("val/loss")};
-      for (int c = 0; c < cells.size(); ++c) runs_->setItem(r, c, new QTableWidgetItem(cells[c]));
-    }
-    status_->setText(QString("%1: %2 runs").arg(path).arg(runs.size()));
-  } catch (const std::exception& e) {
-    status_->setText(QString("Cannot open %1: %2").arg(path, e.what()));
+MainWindow::~MainWindow() {
+  for (auto* w : workers_) w->requestStop();
+  for (auto* w : workers_) w->wait();
+}
+
+bool MainWindow::openDatabase(const QString& path) {
+  if (!workers_.isEmpty()) {
+    QMessageBox::information(this, "Open database", "Stop the runs of this database before opening another.");
+    return false;
   }
+  try {
+    session_ = std::make_unique<DatabaseSession>(path);
+  } catch (const std::exception& e) {
+    const QString msg = QString("Cannot open %1: %2").arg(path, QString::fromUtf8(e.what()));
+    status_->setText(msg);
+    if (quiet_)
+      emit runRefused(msg);
+    else
+      QMessageBox::warning(this, "Open database", msg);
+    return false;
+  }
+  connect(session_->poller(), &StorePoller::runsUpdated, this, [this](const RunSummaries& runs) {
+    runsModel_->setRuns(runs);
+    for (const auto& r : runs)
+      if (r.id == runPage_->runId()) runPage_->updateSummary(r);
+    status_->setText(QString("%1 · %2 runs · %3 training here")
+                         .arg(session_->path())
+                         .arg(runs.size())
+                         .arg(workers_.size()));
+  });
+  connect(
+      session_->poller(), &StorePoller::metricsAppended, this,
+      [this](qint64 run, const QString& key, const QVector<QPointF>& byStep, const QVector<QPointF>& byTime) {
+        if (run == runPage_->runId()) runPage_->appendMetrics(key, byStep, byTime);
+      });
+  connect(session_->poller(), &StorePoller::failed, this,
+          [this](const QString& m) { status_->setText("Database: " + m); });
+  QSettings settings;
+  QStringList recent = settings.value("recentDatabases").toStringList();
+  const QString absolute = QFileInfo(path).absoluteFilePath();
+  recent.removeAll(absolute);
+  recent.prepend(absolute);
+  settings.setValue("recentDatabases", recent.mid(0, 8));
+  updateRecentMenu();
+  setWindowTitle("MoE Lab — " + QFileInfo(path).fileName());
+  return true;
+}
+
+void MainWindow::updateRecentMenu() {
+  recent_->clear();
+  for (const QString& p : QSettings().value("recentDatabases").toStringList())
+    recent_->addAction(p, this, [this, p] { openDatabase(p); });
+  recent_->setEnabled(!recent_->isEmpty());
+}
+
+void MainWindow::launch(RunWorker* worker) {
+  connect(worker, &RunWorker::started, this, [this, worker](qint64 id) {
+    workers_[id] = worker;
+    showRun(id);
+  });
+  connect(worker, &RunWorker::progressed, this, [this](qint64 id, const TrainProgress& p) {
+    if (id == runPage_->runId()) runPage_->setProgress(p);
+  });
+  connect(worker, &RunWorker::noticed, this, [this](qint64 id, const QString& text, bool warning) {
+    statusBar()->showMessage(QString("run %1: %2%3").arg(id).arg(warning ? "warning: " : "", text), 8000);
+  });
+  connect(worker, &RunWorker::ended, this, [this](qint64 id, const QString& status, const QString& error) {
+    workers_.remove(id);
+    statusBar()->showMessage(QString("run %1 %2%3").arg(id).arg(status, error.isEmpty() ? "" : ": " + error),
+                             15000);
+    if (session_) session_->pollNow();
+    emit runEnded(id, status);
+  });
+  connect(worker, &RunWorker::refused, this, [this](const QString& message) {
+    if (quiet_)
+      emit runRefused(message);
+    else
+      QMessageBox::warning(this, "Cannot start the run", message);
+  });
+  connect(worker, &QThread::finished, worker, &QObject::deleteLater);
+  worker->start();
+}
+
+void MainWindow::startRun(const nlohmann::json& config, const QString& experiment, const QString& name) {
+  if (!session_) {
+    QMessageBox::information(this, "Start run", "Open or create an experiment database first (File menu).");
+    return;
+  }
+  RunRequest req;
+  req.configDoc = config;
+  req.experiment = experiment.toStdString();
+  req.name = name.toStdString();
+  // Cores are divided among the runs of this process (torch threads are per process).
+  if (config.value("/train/threads"_json_pointer, 0) == 0) {
+    const int share = std::max(1, QThread::idealThreadCount() / (int(workers_.size()) + 1));
+    req.overrides.push_back("train.threads=" + std::to_string(share));
+  }
+  launch(new RunWorker(session_->store(), session_->path(), req));
+}
+
+void MainWindow::resumeRun(qint64 runId) {
+  if (!session_ || workers_.contains(runId)) return;
+  RunRequest req;
+  req.resumeRunId = runId;
+  launch(new RunWorker(session_->store(), session_->path(), req));
+}
+
+void MainWindow::stopRun(qint64 runId) {
+  if (auto* w = workers_.value(runId)) w->requestStop();
+}
+
+void MainWindow::showRun(qint64 runId) {
+  if (!session_) return;
+  auto record = session_->store().run(runId);
+  if (!record) return;
+  runPage_->showRun(*record);
+  session_->watch(runId, RunPage::chartedKeys());
+  tabs_->setCurrentWidget(runPage_);
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  if (!workers_.isEmpty() && !quiet_) {
+    const auto answer = QMessageBox::question(
+        this, "Quit MoE Lab",
+        QString("%1 run(s) are training. Stop them (each saves a checkpoint and can be resumed) and quit?")
+            .arg(workers_.size()));
+    if (answer != QMessageBox::Yes) {
+      e->ignore();
+      return;
+    }
+  }
+  for (auto* w : workers_) w->requestStop();
+  for (auto* w : workers_) w->wait();
+  e->accept();
 }
 
 }  // namespace moelab::ui

@@ -1,21 +1,67 @@
 #pragma once
 #include <QMainWindow>
+#include <QMap>
+#include <memory>
+#include <nlohmann/json.hpp>
 
-class QTableWidget;
 class QLabel;
+class QTabWidget;
+class QMenu;
 
 namespace moelab::ui {
 
-// Composition root of the desktop app. For now: the experiment database's runs, read-only.
+class DatabaseSession;
+class RunsTableModel;
+class RunsPane;
+class ExperimentPane;
+class RunPage;
+class RunWorker;
+
+// Composition root of the desktop app: wires the open database (DatabaseSession), the panes
+// (Runs, Experiment, Run; the expert views, network simulator, sweeps and routing profile join as
+// panes of their own) and the run workers. Holds no training math and no SQL.
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   explicit MainWindow(QWidget* parent = nullptr);
-  void openDatabase(const QString& path);
+  ~MainWindow() override;
+
+  bool openDatabase(const QString& path);  // false (and a message) when it cannot be opened
+  void startRun(const nlohmann::json& config, const QString& experiment, const QString& name);
+  void resumeRun(qint64 runId);
+  void stopRun(qint64 runId);
+  void showRun(qint64 runId);
+  int liveRuns() const { return int(workers_.size()); }
+
+  DatabaseSession* session() const { return session_.get(); }
+  RunsTableModel* runsModel() const { return runsModel_; }
+  RunsPane* runsPane() const { return runsPane_; }
+  ExperimentPane* experimentPane() const { return experimentPane_; }
+  RunPage* runPage() const { return runPage_; }
+  QTabWidget* tabs() const { return tabs_; }
+
+ signals:
+  void runEnded(qint64 runId, const QString& status);
+  void runRefused(const QString& message);
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
 
  private:
-  QTableWidget* runs_;
+  void launch(RunWorker* worker);
+  void updateRecentMenu();
+  std::unique_ptr<DatabaseSession> session_;
+  RunsTableModel* runsModel_;
+  RunsPane* runsPane_;
+  ExperimentPane* experimentPane_;
+  RunPage* runPage_;
+  QTabWidget* tabs_;
+  QMenu* recent_;
   QLabel* status_;
+  QMap<qint64, RunWorker*> workers_;  // live runs of this process
+  bool quiet_ = false;                // tests: messages go to runRefused, not dialogs
+ public:
+  void setQuiet(bool q) { quiet_ = q; }
 };
 
 }  // namespace moelab::ui

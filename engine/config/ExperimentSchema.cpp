@@ -17,8 +17,10 @@ ConfigField number(std::string path, double def, std::optional<double> min, std:
 ConfigField positiveNumber(std::string path, double def, double max, std::string help) {
   return {std::move(path), FieldType::Number, def, 0.0, max, true, {}, std::move(help), "all"};
 }
-ConfigField choice(std::string path, std::string def, std::vector<std::string> choices, std::string help) {
-  return {std::move(path), FieldType::String, def, {}, {}, false, std::move(choices), std::move(help), "all"};
+ConfigField choice(std::string path, std::string def, std::vector<std::string> choices, std::string help,
+                   std::string appliesTo = "all") {
+  return {std::move(path), FieldType::String,   def, {}, {}, false, std::move(choices),
+          std::move(help), std::move(appliesTo)};
 }
 
 }  // namespace
@@ -99,7 +101,8 @@ const ConfigSchema& ConfigSchema::experiment() {
              "sparse_moe"),
       choice(
           "model.drop_policy", "position", {"position", "probability"},
-          "which over-capacity assignments are dropped: later tokens first, or lowest routing weight first"),
+          "which over-capacity assignments are dropped: later tokens first, or lowest routing weight first",
+          "sparse_moe"),
       number("model.router_jitter", 0.0, 0.0, 1.0,
              "training-only multiplicative noise on the router input, uniform in [1-eps, 1+eps]",
              "sparse_moe"),

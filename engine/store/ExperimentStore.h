@@ -9,16 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "metrics/Metrics.h"
+
 struct sqlite3;
 
 namespace moelab {
-
-struct MetricPoint {
-  std::string key;
-  int64_t step = 0;
-  double value = 0;
-  double wallTime = 0;  // seconds since the Unix epoch
-};
 
 struct RunRecord {
   int64_t id = 0;
@@ -80,6 +75,16 @@ class ExperimentStore {
   std::map<std::string, MetricPoint> latestMetrics(int64_t run) const;
   std::vector<ArtifactRecord> artifacts(int64_t run, const std::string& key = "") const;
   nlohmann::json params(int64_t run) const;
+  // For live views (ExperimentStoreReads.cpp): the latest value of `keys` for every run in one
+  // query, run -> key -> value; and one metric's rows after a step (incremental chart updates).
+  std::map<int64_t, std::map<std::string, double>> latestValues(const std::vector<std::string>& keys) const;
+  std::vector<MetricPoint> metricsAfter(int64_t run, const std::string& key, int64_t afterStep) const;
+  // Every run's smallest value of a metric (best validation loss/perplexity), run -> value.
+  std::map<int64_t, double> minimumValues(const std::string& key) const;
+  // Every run's artifact `key` at its latest step, run -> content.
+  std::map<int64_t, nlohmann::json> latestArtifacts(const std::string& key) const;
+  // The metric keys a run has logged.
+  std::vector<std::string> metricKeys(int64_t run) const;
   // Runs left `running` by a process that is gone become `interrupted`; returns how many.
   int markStaleRuns();
 

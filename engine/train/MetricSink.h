@@ -4,24 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "store/ExperimentStore.h"
+#include "metrics/Metrics.h"
 
 namespace moelab {
-
-struct TrainProgress {
-  int64_t step = 0, totalSteps = 0, epoch = 0;
-  double loss = 0, learningRate = 0, tokensPerSecond = 0, elapsedSeconds = 0, etaSeconds = 0;
-  // sparse_moe only: means over MoE layers (max for MaxVio).
-  bool hasRouting = false;
-  double auxLoss = 0, droppedFraction = 0, maxViolation = 0;
-};
-
-struct EvalResult {
-  double loss = 0, perplexity = 0;
-  int64_t tokens = 0;   // target tokens scored
-  int64_t samples = 0;  // sequences scored
-  int64_t batches = 0;
-};
 
 // Where a Trainer's observations go. Plain structs only: no tensors, no Qt, no SQLite.
 // Called on the training thread.
@@ -38,6 +23,8 @@ class MetricSink {
   // Something the user should know that does not stop the run (a database refusing writes, memory
   // tighter than the estimate).
   virtual void onWarning(const std::string& message) {}
+  // What the run is doing, for a log or status line ("resuming run 3 from step 40").
+  virtual void onNotice(const std::string& message) {}
 };
 
 }  // namespace moelab

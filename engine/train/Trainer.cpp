@@ -316,7 +316,8 @@ void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens) {
     std::vector<MetricPoint> m{
         {"train/loss", step_, r.lmLoss, now},         {"train/lr", step_, lr, now},
         {"train/grad_norm", step_, r.gradNorm, now},  {"train/tokens_per_sec", step_, p.tokensPerSecond, now},
-        {"train/tokens", step_, double(tokens), now}, {"train/epoch", step_, double(epoch_), now}};
+        {"train/tokens", step_, double(tokens), now}, {"train/epoch", step_, double(epoch_), now},
+        {"system/rss_mb", step_, currentRssMb(), now}};
     recordRouting(routing, step_, now, m, sink_);
     sink_->onMetrics(m);
   }

@@ -10,6 +10,7 @@ struct SystemMemory {
 };
 SystemMemory systemMemory();
 
-double peakRssMb();  // this process's peak resident set
+double peakRssMb();     // this process's peak resident set
+double currentRssMb();  // and its resident set now
 
 }  // namespace moelab

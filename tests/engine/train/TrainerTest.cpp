@@ -3,9 +3,9 @@
 #include <functional>
 
 #include "TestSuite.h"
+#include "run/RunRecorder.h"
 #include "train/Checkpoint.h"
 #include "train/ResumeChanges.h"
-#include "train/RunRecorder.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
 

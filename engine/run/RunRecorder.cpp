@@ -1,4 +1,4 @@
-#include "train/RunRecorder.h"
+#include "run/RunRecorder.h"
 
 #include <algorithm>
 #include <cmath>

@@ -5,7 +5,7 @@
 #include "TestSuite.h"
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
-#include "train/RunRecorder.h"
+#include "run/RunRecorder.h"
 #include "train/Trainer.h"
 
 using namespace moelab;

@@ -35,6 +35,9 @@ class RunRecorder : public MetricSink {
   void beforeCheckpoint(int64_t step) override;
   void onCheckpoint(int64_t step, const std::string& path, const std::string& sha256) override;
   void onWarning(const std::string& message) override;
+  void onNotice(const std::string& message) override {
+    if (next_) next_->onNotice(message);
+  }
   // End of run: everything pending reaches the database, retrying for the final retry time; then
   // the rows are spilled and std::runtime_error names the spill file.
   void flush();

@@ -1,0 +1,24 @@
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace moelab {
+
+// What to train: a new run from a config (file or document) or a resume of an existing run.
+struct RunRequest {
+  // New run: the config file (its stem names the experiment) or a config document.
+  std::string configPath;
+  nlohmann::json configDoc;            // used when configPath is empty
+  std::string experiment, name;        // default: the config file's stem / the experiment
+  std::vector<std::string> overrides;  // `--set key=value`, applied in order
+  // Resume: the run's id; its recorded config (or configPath/configDoc) plus overrides.
+  int64_t resumeRunId = 0;
+  bool extend = false;  // allow a longer horizon (train.epochs, max_steps...)
+  bool force = false;   // resume a run recorded as `running` (its process is known to be gone)
+  std::string dataDir;
+  std::string checkpointBase;  // empty: beside the database (moelab.db -> moelab-runs/<id>/)
+};
+
+}  // namespace moelab

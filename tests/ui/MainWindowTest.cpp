@@ -1,0 +1,133 @@
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTableView>
+#include <QtTest/QtTest>
+
+#include "MainWindow.h"
+#include "TestSuite.h"
+#include "charts/MetricChart.h"
+#include "experiment/ExperimentForm.h"
+#include "experiment/ExperimentPane.h"
+#include "run/RunPage.h"
+#include "runs/RunsPane.h"
+#include "runs/RunsTableModel.h"
+#include "store/DatabaseSession.h"
+#include "store/ExperimentStore.h"
+
+using namespace moelab;
+using namespace moelab::ui;
+
+namespace {
+nlohmann::json tinyConfig(int steps) {
+  return {
+      {"model",
+       {{"embed_dim", 32}, {"num_layers", 1}, {"num_heads", 2}, {"num_experts", 2}, {"max_seq_length", 32}}},
+      {"data", {{"tokenizer", "char"}, {"num_train_samples", 400}, {"num_eval_samples", 32}}},
+      {"train",
+       {{"batch_size", 8},
+        {"max_steps", steps},
+        {"eval_every", 10},
+        {"log_every", 1},
+        {"seed", 1},
+        {"max_batches_per_epoch", 1000},
+        {"epochs", 50}}}};
+}
+}  // namespace
+
+// The app as a user drives it: start a run from the editor, watch it, stop, resume, and see runs
+// that another process writes.
+class MainWindowTest : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+
+ private slots:
+  void initTestCase() {
+    qputenv("MOELAB_DATA_DIR", test::dataDir().toUtf8());
+    QCoreApplication::setOrganizationName("MoE Lab tests");
+  }
+
+  void aRunStartedFromTheEditorTrainsAndIsCharted() {
+    MainWindow w;
+    w.setQuiet(true);
+    QVERIFY(w.openDatabase(dir_.path() + "/ui.db"));
+    w.show();
+    w.experimentPane()->setConfig(tinyConfig(20), "tiny");
+    QSignalSpy ended(&w, &MainWindow::runEnded);
+    QSignalSpy refused(&w, &MainWindow::runRefused);
+    QTest::mouseClick(w.experimentPane()->startButton(), Qt::LeftButton);
+    QVERIFY2(ended.wait(120000),
+             refused.isEmpty() ? "no end" : qPrintable(refused.first().first().toString()));
+    QCOMPARE(ended.first().at(1).toString(), QString("finished"));
+    QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget*>(w.runPage()));
+    // The chart receives the run's rows through the poller.
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->chart("train/loss")->pointCount("run 1") == 20, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->chart("val/loss")->pointCount("run 1") == 2, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.runsModel()->rowCount(), 1, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.runsModel()->runAt(0)->status, QString("finished"), 5000);
+    QCOMPARE(w.runsModel()->runAt(0)->totalSteps, int64_t(20));
+  }
+
+  void stopEndsWithinAStepAndResumeContinues() {
+    MainWindow w;
+    w.setQuiet(true);
+    QVERIFY(w.openDatabase(dir_.path() + "/stop.db"));
+    w.show();
+    QSignalSpy ended(&w, &MainWindow::runEnded);
+    w.startRun(tinyConfig(100000), "long", "to be stopped");
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->stopButton()->isEnabled(), 60000);
+    QTest::qWait(300);
+    QTest::mouseClick(w.runPage()->stopButton(), Qt::LeftButton);
+    QVERIFY(ended.wait(30000));
+    QCOMPARE(ended.last().at(1).toString(), QString("interrupted"));
+    const qint64 id = ended.last().at(0).toLongLong();
+    auto run = w.session()->store().run(id);
+    QVERIFY(run->step > 0 && run->step < 100000);
+    QVERIFY(QFile::exists(QString::fromStdString(run->checkpointDir) + "/last.pt"));
+    // Resume continues from the checkpoint (and is stopped again: its horizon is far away).
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->resumeButton()->isEnabled(), 5000);
+    QTest::mouseClick(w.runPage()->resumeButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->stopButton()->isEnabled(), 60000);
+    QTest::mouseClick(w.runPage()->stopButton(), Qt::LeftButton);
+    QVERIFY(ended.wait(30000));
+    QCOMPARE(ended.last().at(1).toString(), QString("interrupted"));
+    QVERIFY(w.session()->store().run(id)->step >= run->step);
+  }
+
+  void runsWrittenByAnotherProcessAppear() {
+    MainWindow w;
+    w.setQuiet(true);
+    const QString db = dir_.path() + "/shared.db";
+    QVERIFY(w.openDatabase(db));
+    QTRY_COMPARE_WITH_TIMEOUT(w.runsModel()->rowCount(), 0, 3000);
+    {
+      ExperimentStore other(db.toStdString());  // another writer, as `moelab-cli train --db` is
+      const int64_t run = other.createRun("cli", "from the CLI", tinyConfig(5));
+      other.logMetrics(run, {{"train/loss", 1, 3.5, 1.0}});
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(w.runsModel()->rowCount(), 1, 5000);
+    QCOMPARE(w.runsModel()->runAt(0)->name, QString("from the CLI"));
+    QTRY_COMPARE_WITH_TIMEOUT(w.runsModel()->runAt(0)->trainLoss, 3.5, 5000);
+    // Filters work through the pane's widgets.
+    w.runsPane()->textFilter()->setText("nothing like it");
+    QCOMPARE(w.runsPane()->proxy()->rowCount(), 0);
+    w.runsPane()->textFilter()->setText("CLI");
+    QCOMPARE(w.runsPane()->proxy()->rowCount(), 1);
+  }
+
+  void aBadConfigIsRefusedWithTheEnginesMessage() {
+    MainWindow w;
+    w.setQuiet(true);
+    QVERIFY(w.openDatabase(dir_.path() + "/bad.db"));
+    QSignalSpy refused(&w, &MainWindow::runRefused);
+    auto cfg = tinyConfig(5);
+    cfg["data"]["dataset"] = "wikitext-103";  // not in the data folder
+    w.startRun(cfg, "missing", "");
+    QVERIFY(refused.wait(30000));
+    QVERIFY2(refused.first().first().toString().contains("moelab-cli data fetch wikitext-103"),
+             qPrintable(refused.first().first().toString()));
+    QCOMPARE(w.liveRuns(), 0);
+  }
+};
+
+MOELAB_TEST_SUITE(MainWindowTest)
+#include "MainWindowTest.moc"

@@ -1,0 +1,76 @@
+#include <QtTest/QtTest>
+#include <random>
+
+#include "TestSuite.h"
+#include "charts/Downsampler.h"
+#include "charts/MetricChart.h"
+
+using namespace moelab::ui;
+
+// The per-pixel min/max reduction, EMA smoothing and the chart's coalesced redraws.
+class ChartsTest : public QObject {
+  Q_OBJECT
+ private slots:
+  void downsamplerKeepsEveryExtreme() {
+    std::mt19937 rng(5);
+    std::normal_distribution<double> noise(0, 1);
+    QVector<QPointF> pts;
+    for (int i = 0; i < 100000; ++i) pts.push_back({double(i), noise(rng) + (i == 71234 ? 50.0 : 0.0)});
+    const int columns = 500;
+    auto out = downsampleMinMax(pts, 0, 99999, columns);
+    QVERIFY(out.size() <= 4 * columns);
+    QVERIFY(out.size() >= 2 * columns);
+    // Each column's minimum and maximum of the full series is in the output.
+    const double width = 99999.0 / columns;
+    QVector<double> lo(columns + 1, 1e300), hi(columns + 1, -1e300);
+    for (const auto& p : pts) {
+      int c = int(std::floor(p.x() / width));
+      lo[c] = std::min(lo[c], p.y()), hi[c] = std::max(hi[c], p.y());
+    }
+    QSet<double> kept;
+    for (const auto& p : out) kept.insert(p.y());
+    for (int c = 0; c <= columns; ++c) {
+      if (lo[c] > 1e299) continue;
+      QVERIFY2(kept.contains(lo[c]) && kept.contains(hi[c]), qPrintable(QString("column %1").arg(c)));
+    }
+    QVERIFY(kept.contains(pts[71234].y()));                                     // the spike
+    for (int i = 1; i < out.size(); ++i) QVERIFY(out[i].x() > out[i - 1].x());  // x order kept
+  }
+  void emaIsDebiasedAndSkipsNonFinite() {
+    QVector<QPointF> pts{{1, 4.0}, {2, 2.0}, {3, NAN}, {4, 2.0}};
+    auto s = smoothEma(pts, 0.9);
+    QCOMPARE(s[0].y(), 4.0);  // debiased: the first point is the first value, not 0.4
+    QVERIFY(std::abs(s[1].y() - (0.9 * 0.4 + 0.2) / (1 - 0.81)) < 1e-12);
+    QVERIFY(std::isnan(s[2].y()));
+    QVERIFY(s[3].y() < s[1].y() && s[3].y() > 2.0);
+    QCOMPARE(smoothEma(pts, 0.0)[1].y(), 2.0);
+  }
+  void burstsOfUpdatesAreCoalesced() {
+    MetricChart chart("loss");
+    chart.resize(600, 400);
+    chart.show();
+    for (int i = 0; i < 1000; ++i) chart.appendPoints("run 1", {QPointF(i, 1.0 / (i + 1))});
+    QTest::qWait(150);
+    QVERIFY2(chart.redrawCount() <= 5, qPrintable(QString::number(chart.redrawCount())));
+    QCOMPARE(chart.pointCount("run 1"), 1000);
+    // 100,000 points draw as a per-column reduction, not 100,000 vertices.
+    QVector<QPointF> many;
+    for (int i = 1000; i < 101000; ++i) many.push_back({double(i), std::sin(i * 0.01)});
+    chart.appendPoints("run 1", many);
+    QTest::qWait(100);
+    QVERIFY2(chart.drawnPointCount() < 8 * 600, qPrintable(QString::number(chart.drawnPointCount())));
+  }
+  void pngHasTheRequestedSize() {
+    MetricChart chart("loss");
+    chart.appendPoints("a", {{0, 1}, {1, 0.5}, {2, 0.25}});
+    QTemporaryDir d;
+    const QString path = d.path() + "/chart.png";
+    QVERIFY(chart.savePng(path, QSize(1000, 640)));
+    QImage img(path);
+    QCOMPARE(img.size(), QSize(1000, 640));
+    QVERIFY(!chart.savePng(d.path() + "/missing/dir/chart.png", QSize(10, 10)));
+  }
+};
+
+MOELAB_TEST_SUITE(ChartsTest)
+#include "ChartsTest.moc"

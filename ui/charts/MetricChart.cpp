@@ -1,0 +1,217 @@
+#include "charts/MetricChart.h"
+
+#include <QChart>
+#include <QContextMenuEvent>
+#include <QFileDialog>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QMenu>
+#include <QToolTip>
+#include <QValueAxis>
+#include <QWheelEvent>
+#include <cmath>
+#include <limits>
+
+#include "charts/Downsampler.h"
+
+namespace moelab::ui {
+
+MetricChart::MetricChart(const QString& title, QWidget* parent) : QChartView(new QChart, parent) {
+  chart()->setTitle(title);
+  chart()->legend()->setAlignment(Qt::AlignBottom);
+  chart()->setMargins(QMargins(4, 4, 4, 4));
+  setRenderHint(QPainter::Antialiasing);
+  setRubberBand(QChartView::RectangleRubberBand);
+  setMinimumSize(320, 220);
+  xAxis_ = new QValueAxis;
+  xAxis_->setTitleText("step");
+  xAxis_->setLabelFormat("%.0f");
+  chart()->addAxis(xAxis_, Qt::AlignBottom);
+  rebuildYAxis();
+  redrawTimer_.setSingleShot(true);
+  redrawTimer_.setInterval(40);  // at most 25 redraws per second
+  connect(&redrawTimer_, &QTimer::timeout, this, &MetricChart::redraw);
+}
+
+void MetricChart::appendPoints(const QString& series, const QVector<QPointF>& points) {
+  if (points.isEmpty()) return;
+  data_[series] += points;
+  scheduleRedraw();
+}
+
+void MetricChart::clearSeries() {
+  data_.clear();
+  for (auto* s : raw_) chart()->removeSeries(s), delete s;
+  for (auto* s : smooth_) chart()->removeSeries(s), delete s;
+  raw_.clear();
+  smooth_.clear();
+  autoRange_ = true;
+  scheduleRedraw();
+}
+
+void MetricChart::setSmoothing(double weight) {
+  smoothing_ = std::clamp(weight, 0.0, 0.999);
+  scheduleRedraw();
+}
+
+void MetricChart::setLogY(bool on) {
+  if (on == logY_) return;
+  logY_ = on;
+  rebuildYAxis();
+  scheduleRedraw();
+}
+
+void MetricChart::setXTitle(const QString& title) {
+  xAxis_->setTitleText(title);
+}
+
+void MetricChart::resetZoom() {
+  chart()->zoomReset();
+  autoRange_ = true;
+  redraw();
+}
+
+void MetricChart::scheduleRedraw() {
+  if (!redrawTimer_.isActive()) redrawTimer_.start();
+}
+
+void MetricChart::rebuildYAxis() {
+  if (yAxis_) {
+    for (auto* s : chart()->series()) s->detachAxis(yAxis_);
+    chart()->removeAxis(yAxis_);
+    delete yAxis_;
+  }
+  if (logY_) {
+    auto* axis = new QLogValueAxis;
+    axis->setLabelFormat("%.4g");
+    axis->setBase(10);
+    yAxis_ = axis;
+  } else {
+    auto* axis = new QValueAxis;
+    axis->setLabelFormat("%.4g");
+    yAxis_ = axis;
+  }
+  chart()->addAxis(yAxis_, Qt::AlignLeft);
+  for (auto* s : chart()->series()) s->attachAxis(yAxis_);
+}
+
+QLineSeries* MetricChart::seriesFor(const QString& name, bool smoothed) {
+  auto& map = smoothed ? smooth_ : raw_;
+  if (auto* s = map.value(name)) return s;
+  auto* s = new QLineSeries;
+  s->setName(smoothed ? name + " (smoothed)" : name);
+  chart()->addSeries(s);
+  s->attachAxis(xAxis_);
+  s->attachAxis(yAxis_);
+  connect(s, &QLineSeries::hovered, this, [this, s](const QPointF& p, bool state) {
+    if (state)
+      QToolTip::showText(QCursor::pos(),
+                         QString("%1\nx %2\ny %3").arg(s->name()).arg(p.x()).arg(p.y(), 0, 'g', 5));
+  });
+  map[name] = s;
+  if (!smoothed) {
+    // The raw curve fades behind its smoothed line, in the same colour.
+    if (auto* sm = smooth_.value(name)) s->setColor(sm->color());
+  }
+  return s;
+}
+
+void MetricChart::redraw() {
+  ++redraws_;
+  drawn_ = 0;
+  double xMin = std::numeric_limits<double>::infinity(), xMax = -xMin, yMin = xMin, yMax = -xMin;
+  for (const auto& pts : data_)
+    for (const auto& p : pts) {
+      if (!std::isfinite(p.y()) || (logY_ && p.y() <= 0)) continue;
+      xMin = std::min(xMin, p.x()), xMax = std::max(xMax, p.x());
+      yMin = std::min(yMin, p.y()), yMax = std::max(yMax, p.y());
+    }
+  if (!std::isfinite(xMin)) return;
+  if (autoRange_) {
+    const double xPad = xMax > xMin ? 0 : 1,
+                 yPad = yMax > yMin ? (yMax - yMin) * 0.05 : std::max(1e-3, std::abs(yMax) * 0.05);
+    xAxis_->setRange(xMin - xPad, xMax + xPad);
+    xAxis_->applyNiceNumbers();  // ticks at round steps
+    if (logY_) {
+      yAxis_->setRange(yMin / 1.1, yMax * 1.1);
+    } else {  // no negative axis for a quantity that never is (learning rate, loss, memory)
+      auto* y = static_cast<QValueAxis*>(yAxis_);
+      y->setRange(yMin >= 0 ? std::max(0.0, yMin - yPad) : yMin - yPad, yMax + yPad);
+      y->applyNiceNumbers();
+    }
+  }
+  const int columns = std::max(50, int(chart()->plotArea().width()));
+  for (auto it = data_.cbegin(); it != data_.cend(); ++it) {
+    const bool smoothed = smoothing_ > 0;
+    QLineSeries* raw = seriesFor(it.key(), false);
+    auto reduced = downsampleMinMax(it.value(), xMin, xMax, columns);
+    raw->replace(reduced);  // one replace per series, never per-point append
+    drawn_ += int(reduced.size());
+    QColor c = raw->color();
+    if (smoothed) {
+      QLineSeries* sm = seriesFor(it.key(), true);
+      sm->setColor(c);
+      auto s = downsampleMinMax(smoothEma(it.value(), smoothing_), xMin, xMax, columns);
+      sm->replace(s);
+      drawn_ += int(s.size());
+      c.setAlpha(70);
+      raw->setColor(c);
+    } else if (auto* sm = smooth_.take(it.key())) {
+      chart()->removeSeries(sm);
+      delete sm;
+      c.setAlpha(255);
+      raw->setColor(c);
+    }
+  }
+  updateLegend();
+}
+
+void MetricChart::updateLegend() {
+  // A legend says which curve is which: with one run and no smoothing there is nothing to tell.
+  chart()->legend()->setVisible(raw_.size() > 1 || !smooth_.isEmpty());
+}
+
+bool MetricChart::savePng(const QString& path, const QSize& size) {
+  redraw();
+  const QSize old = this->size();
+  resize(size);
+  redraw();
+  QPixmap pm(size);
+  pm.fill(Qt::white);
+  QPainter painter(&pm);
+  painter.setRenderHint(QPainter::Antialiasing);
+  render(&painter, QRectF(QPointF(0, 0), QSizeF(size)), rect());
+  painter.end();
+  resize(old);
+  return pm.save(path, "PNG");
+}
+
+void MetricChart::wheelEvent(QWheelEvent* e) {
+  autoRange_ = false;
+  chart()->zoom(e->angleDelta().y() > 0 ? 1.25 : 0.8);
+  e->accept();
+}
+
+void MetricChart::mouseReleaseEvent(QMouseEvent* e) {
+  if (e->button() == Qt::LeftButton) autoRange_ = false;  // a rubber-band zoom
+  if (e->button() == Qt::RightButton) return;             // the context menu, not QChartView's zoom-out
+  QChartView::mouseReleaseEvent(e);
+}
+
+void MetricChart::contextMenuEvent(QContextMenuEvent* e) {
+  QMenu menu(this);
+  menu.addAction("Reset zoom", this, &MetricChart::resetZoom);
+  auto* log = menu.addAction("Log scale Y");
+  log->setCheckable(true);
+  log->setChecked(logY_);
+  connect(log, &QAction::toggled, this, &MetricChart::setLogY);
+  menu.addAction("Save as PNG...", this, [this] {
+    const QString path =
+        QFileDialog::getSaveFileName(this, "Save chart", chart()->title() + ".png", "PNG (*.png)");
+    if (!path.isEmpty()) savePng(path, QSize(1200, 800));
+  });
+  menu.exec(e->globalPos());
+}
+
+}  // namespace moelab::ui

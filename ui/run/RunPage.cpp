@@ -1,0 +1,194 @@
+#include "run/RunPage.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDesktopServices>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSlider>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "charts/MetricChart.h"
+#include "runs/RunsTableModel.h"
+#include "store/ExperimentStore.h"
+
+namespace moelab::ui {
+namespace {
+struct ChartSpec {
+  const char* key;
+  const char* title;
+};
+const ChartSpec kCharts[] = {{"train/loss", "Train loss"},
+                             {"val/loss", "Validation loss"},
+                             {"val/perplexity", "Validation perplexity"},
+                             {"train/lr", "Learning rate"},
+                             {"train/grad_norm", "Gradient norm"},
+                             {"train/tokens_per_sec", "Tokens per second"},
+                             {"system/rss_mb", "Memory (RSS, MB)"}};
+}  // namespace
+
+QStringList RunPage::chartedKeys() {
+  QStringList keys;
+  for (const auto& c : kCharts) keys << c.key;
+  return keys;
+}
+
+RunPage::RunPage(QWidget* parent) : QWidget(parent) {
+  title_ = new QLabel("No run selected: double-click a run in the Runs table, or start one");
+  title_->setStyleSheet("font-size: 15px; font-weight: 600;");
+  status_ = new QLabel;
+  progress_ = new QLabel;
+  error_ = new QLabel;
+  error_->setWordWrap(true);
+  error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  error_->setStyleSheet("color: #c01c28;");
+  error_->hide();
+  stop_ = new QPushButton("Stop");
+  resume_ = new QPushButton("Resume");
+  newFrom_ = new QPushButton("New from this run");
+  openFolder_ = new QPushButton("Open folder");
+  for (auto* b : {stop_, resume_, newFrom_, openFolder_}) b->setEnabled(false);
+  connect(stop_, &QPushButton::clicked, this, [this] { emit stopRequested(runId_); });
+  connect(resume_, &QPushButton::clicked, this, [this] { emit resumeRequested(runId_); });
+  connect(newFrom_, &QPushButton::clicked, this, [this] { emit newFromRunRequested(runId_); });
+  connect(openFolder_, &QPushButton::clicked, this,
+          [this] { QDesktopServices::openUrl(QUrl::fromLocalFile(checkpointDir_)); });
+
+  smoothing_ = new QSlider(Qt::Horizontal);
+  smoothing_->setRange(0, 99);
+  smoothing_->setValue(60);
+  smoothing_->setMaximumWidth(160);
+  smoothing_->setToolTip("Debiased EMA over the full train-loss series (0 = raw)");
+  xAxis_ = new QComboBox;
+  xAxis_->addItems({"Step", "Wall time (s)"});
+  logY_ = new QCheckBox("Log scale");
+
+  auto* header = new QHBoxLayout;
+  header->addWidget(title_, 1);
+  header->addWidget(status_);
+  for (auto* b : {stop_, resume_, newFrom_, openFolder_}) header->addWidget(b);
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(progress_, 1);
+  controls->addWidget(new QLabel("Smoothing"));
+  controls->addWidget(smoothing_);
+  controls->addWidget(new QLabel("X axis"));
+  controls->addWidget(xAxis_);
+  controls->addWidget(logY_);
+
+  auto* grid = new QGridLayout;
+  int i = 0;
+  for (const auto& c : kCharts) {
+    auto* chart = new MetricChart(c.title);
+    charts_[c.key] = chart;
+    grid->addWidget(chart, i / 3, i % 3);
+    ++i;
+  }
+  charts_["train/loss"]->setSmoothing(0.6);
+  auto* chartsWidget = new QWidget;
+  chartsWidget->setLayout(grid);
+
+  config_ = new QPlainTextEdit;
+  provenance_ = new QPlainTextEdit;
+  for (auto* t : {config_, provenance_}) {
+    t->setReadOnly(true);
+    t->setFont(QFont("monospace"));
+  }
+  auto* details = new QTabWidget;
+  details->addTab(config_, "Config");
+  details->addTab(provenance_, "Data provenance");
+  auto* split = new QSplitter(Qt::Vertical);
+  split->addWidget(chartsWidget);
+  split->addWidget(details);
+  split->setStretchFactor(0, 4);
+  split->setStretchFactor(1, 1);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(header);
+  layout->addWidget(error_);
+  layout->addLayout(controls);
+  layout->addWidget(split, 1);
+
+  connect(smoothing_, &QSlider::valueChanged, this,
+          [this](int v) { charts_["train/loss"]->setSmoothing(double(v) / 100.0); });
+  connect(xAxis_, &QComboBox::currentIndexChanged, this, &RunPage::refillCharts);
+  connect(logY_, &QCheckBox::toggled, this, [this](bool on) {
+    for (auto* c : charts_) c->setLogY(on);
+  });
+}
+
+void RunPage::showRun(const RunRecord& r) {
+  runId_ = r.id;
+  checkpointDir_ = QString::fromStdString(r.checkpointDir);
+  title_->setText(QString("Run %1 · %2 · %3")
+                      .arg(r.id)
+                      .arg(QString::fromStdString(r.name), QString::fromStdString(r.experiment)));
+  config_->setPlainText(QString::fromStdString(r.config.dump(2)));
+  provenance_->setPlainText(r.provenance.is_null() ? "(not recorded yet)"
+                                                   : QString::fromStdString(r.provenance.dump(2)));
+  progress_->clear();
+  byStep_.clear();
+  byTime_.clear();
+  t0_ = NAN;
+  for (auto* c : charts_) c->clearSeries();
+  newFrom_->setEnabled(true);
+  openFolder_->setEnabled(!checkpointDir_.isEmpty());
+  setStatus(QString::fromStdString(r.status), QString::fromStdString(r.error));
+}
+
+void RunPage::setStatus(const QString& status, const QString& error) {
+  status_->setText(status);
+  status_->setStyleSheet(QString("font-weight: 600; color: %1;").arg(statusColor(status).name()));
+  error_->setText(error);
+  error_->setVisible(!error.isEmpty());
+  stop_->setEnabled(status == "running");
+  resume_->setEnabled(status == "interrupted" || status == "failed");
+}
+
+void RunPage::updateSummary(const RunSummary& s) {
+  if (s.id != runId_) return;
+  setStatus(s.status, s.error);
+  if (s.status != "running")
+    progress_->setText(s.totalSteps > 0 ? QString("step %1 of %2").arg(s.step).arg(s.totalSteps)
+                                        : QString("step %1").arg(s.step));
+}
+
+void RunPage::setProgress(const TrainProgress& p) {
+  progress_->setText(QString("step %1 / %2   loss %3   %4 tok/s   lr %5")
+                         .arg(p.step)
+                         .arg(p.totalSteps)
+                         .arg(p.loss, 0, 'f', 4)
+                         .arg(p.tokensPerSecond, 0, 'f', 0)
+                         .arg(p.learningRate, 0, 'g', 3));
+}
+
+void RunPage::appendMetrics(const QString& key, const QVector<QPointF>& byStep,
+                            const QVector<QPointF>& byTime) {
+  MetricChart* chart = charts_.value(key);
+  if (!chart) return;
+  // Wall time as seconds since the run's first row, not since 1970.
+  if (!std::isfinite(t0_) && !byTime.isEmpty()) t0_ = byTime.first().x();
+  QVector<QPointF> relative = byTime;
+  for (auto& p : relative) p.setX(p.x() - t0_);
+  byStep_[key] += byStep;
+  byTime_[key] += relative;
+  chart->appendPoints(QString("run %1").arg(runId_), xAxis_->currentIndex() == 0 ? byStep : relative);
+}
+
+void RunPage::refillCharts() {
+  const bool byStep = xAxis_->currentIndex() == 0;
+  for (auto it = charts_.begin(); it != charts_.end(); ++it) {
+    it.value()->clearSeries();
+    it.value()->setXTitle(byStep ? "step" : "seconds since the first row");
+    const auto& source = byStep ? byStep_ : byTime_;
+    it.value()->appendPoints(QString("run %1").arg(runId_), source.value(it.key()));
+  }
+}
+
+}  // namespace moelab::ui

@@ -1,0 +1,49 @@
+#pragma once
+#include <QString>
+#include <QThread>
+#include <atomic>
+#include <vector>
+
+#include "metrics/Metrics.h"
+#include "run/RunRequest.h"
+
+namespace moelab {
+class ExperimentStore;
+}
+
+Q_DECLARE_METATYPE(moelab::TrainProgress)
+
+namespace moelab::ui {
+
+// Trains one run on its own thread through the engine's run lifecycle (RunController), writing
+// through the app's one connection to the database. What the run reports arrives as queued
+// signals on the UI thread. Stop takes effect at the end of the current step.
+class RunWorker : public QThread {
+  Q_OBJECT
+ public:
+  RunWorker(ExperimentStore& store, QString dbPath, RunRequest request, QObject* parent = nullptr);
+  ~RunWorker() override;
+  void requestStop() { stop_ = true; }
+  qint64 runId() const { return runId_; }
+
+ signals:
+  void started(qint64 runId);
+  void progressed(qint64 runId, const moelab::TrainProgress& progress);
+  void noticed(qint64 runId, const QString& text, bool warning);
+  // The run ended: finished, interrupted, diverged or failed (`error` says why).
+  void ended(qint64 runId, const QString& status, const QString& error);
+  // Refused before a run existed (bad config, missing data, too large): nothing was recorded.
+  void refused(const QString& message);
+
+ protected:
+  void run() override;
+
+ private:
+  ExperimentStore& store_;
+  QString dbPath_;
+  RunRequest request_;
+  std::atomic<bool> stop_{false};
+  std::atomic<qint64> runId_{0};
+};
+
+}  // namespace moelab::ui
