@@ -12,7 +12,10 @@
 #include <QTabWidget>
 #include <QThread>
 
+#include "compare/ComparePane.h"
+#include "data/DataMissingDialog.h"
 #include "experiment/ExperimentPane.h"
+#include "export/ExportService.h"
 #include "run/RunPage.h"
 #include "run/RunWorker.h"
 #include "runs/RunsPane.h"
@@ -26,14 +29,18 @@ namespace moelab::ui {
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle("MoE Lab");
   resize(1280, 800);
+  dataDir_ = QSettings().value("dataDirectory").toString();
+  exports_ = new ExportService(this);
   runsModel_ = new RunsTableModel(this);
   runsPane_ = new RunsPane(runsModel_);
   experimentPane_ = new ExperimentPane;
-  runPage_ = new RunPage;
+  runPage_ = new RunPage(exports_);
+  comparePane_ = new ComparePane(exports_);
   tabs_ = new QTabWidget;
   tabs_->addTab(runsPane_, "Runs");
   tabs_->addTab(experimentPane_, "Experiment");
   tabs_->addTab(runPage_, "Run");
+  tabs_->addTab(comparePane_, "Compare");
   setCentralWidget(tabs_);
   status_ = new QLabel;
   statusBar()->addWidget(status_, 1);
@@ -53,11 +60,22 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       },
       QKeySequence::Open);
   recent_ = file->addMenu("Open &recent");
+  file->addAction("Data &folder...", this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(
+        this, "Folder holding the data sets (wikitext-2/, gpt2-bpe/, ...)", dataDir_);
+    if (!dir.isEmpty()) setDataDirectory(dir);
+  });
   file->addSeparator();
   file->addAction("&Quit", this, &QWidget::close, QKeySequence::Quit);
   updateRecentMenu();
 
   connect(runsPane_, &RunsPane::runActivated, this, &MainWindow::showRun);
+  connect(runsPane_, &RunsPane::compareRequested, this, &MainWindow::compareRuns);
+  connect(exports_, &ExportService::finished, this, [this](bool ok, const QString& message) {
+    statusBar()->showMessage(message, 15000);
+    if (!ok && !quiet_) QMessageBox::warning(this, "Export", message);
+    emit exportFinished(ok, message);
+  });
   connect(experimentPane_, &ExperimentPane::startRequested, this, &MainWindow::startRun);
   connect(runPage_, &RunPage::stopRequested, this, &MainWindow::stopRun);
   connect(runPage_, &RunPage::resumeRequested, this, &MainWindow::resumeRun);
@@ -92,20 +110,27 @@ bool MainWindow::openDatabase(const QString& path) {
       QMessageBox::warning(this, "Open database", msg);
     return false;
   }
-  connect(session_->poller(), &StorePoller::runsUpdated, this, [this](const RunSummaries& runs) {
-    runsModel_->setRuns(runs);
-    for (const auto& r : runs)
-      if (r.id == runPage_->runId()) runPage_->updateSummary(r);
-    status_->setText(QString("%1 · %2 runs · %3 training here")
-                         .arg(session_->path())
-                         .arg(runs.size())
-                         .arg(workers_.size()));
-  });
+  runsModel_->setRuns({});
+  connect(session_->poller(), &StorePoller::runsUpdated, this,
+          [this](const RunSummaries& runs, bool complete) {
+            if (complete)
+              runsModel_->setRuns(runs);
+            else
+              runsModel_->mergeRuns(runs);
+            for (const auto& r : runs)
+              if (r.id == runPage_->runId()) runPage_->updateSummary(r);
+            status_->setText(QString("%1 · %2 runs · %3 training here")
+                                 .arg(session_->path())
+                                 .arg(runsModel_->rowCount())
+                                 .arg(workers_.size()));
+          });
   connect(
       session_->poller(), &StorePoller::metricsAppended, this,
       [this](qint64 run, const QString& key, const QVector<QPointF>& byStep, const QVector<QPointF>& byTime) {
         if (run == runPage_->runId()) runPage_->appendMetrics(key, byStep, byTime);
       });
+  exports_->setDatabase(session_->path());
+  comparePane_->setDatabase(session_->path());
   connect(session_->poller(), &StorePoller::failed, this,
           [this](const QString& m) { status_->setText("Database: " + m); });
   QSettings settings;
@@ -150,6 +175,10 @@ void MainWindow::launch(RunWorker* worker) {
     else
       QMessageBox::warning(this, "Cannot start the run", message);
   });
+  connect(
+      worker, &RunWorker::dataMissing, this,
+      [this, worker](const QString& message, const QString& folder, const QString& fetchName,
+                     const QString& fetchRoot) { offerData(worker, message, folder, fetchName, fetchRoot); });
   connect(worker, &QThread::finished, worker, &QObject::deleteLater);
   worker->start();
 }
@@ -163,6 +192,7 @@ void MainWindow::startRun(const nlohmann::json& config, const QString& experimen
   req.configDoc = config;
   req.experiment = experiment.toStdString();
   req.name = name.toStdString();
+  req.dataDir = dataDir_.toStdString();
   // Cores are divided among the runs of this process (torch threads are per process).
   if (config.value("/train/threads"_json_pointer, 0) == 0) {
     const int share = std::max(1, QThread::idealThreadCount() / (int(workers_.size()) + 1));
@@ -175,7 +205,32 @@ void MainWindow::resumeRun(qint64 runId) {
   if (!session_ || workers_.contains(runId)) return;
   RunRequest req;
   req.resumeRunId = runId;
+  req.dataDir = dataDir_.toStdString();
   launch(new RunWorker(session_->store(), session_->path(), req));
+}
+
+void MainWindow::offerData(RunWorker* worker, const QString& message, const QString& folder,
+                           const QString& fetchName, const QString& fetchRoot) {
+  RunRequest retry = worker->request();
+  if (quiet_) {
+    emit dataMissing(folder, fetchName, fetchRoot);
+    return;
+  }
+  DataMissingDialog dialog(message, folder, fetchName, fetchRoot, this);
+  if (dialog.exec() != QDialog::Accepted || !session_) return;
+  setDataDirectory(dialog.dataDirectory());
+  retry.dataDir = dataDir_.toStdString();
+  launch(new RunWorker(session_->store(), session_->path(), retry));  // start again with the data in place
+}
+
+void MainWindow::setDataDirectory(const QString& dir) {
+  dataDir_ = dir;
+  QSettings().setValue("dataDirectory", dir);
+}
+
+void MainWindow::compareRuns(const QList<qint64>& runIds) {
+  comparePane_->compare(runIds);
+  tabs_->setCurrentWidget(comparePane_);
 }
 
 void MainWindow::stopRun(qint64 runId) {

@@ -16,6 +16,8 @@ class RunsPane;
 class ExperimentPane;
 class RunPage;
 class RunWorker;
+class ComparePane;
+class ExportService;
 
 // Composition root of the desktop app: wires the open database (DatabaseSession), the panes
 // (Runs, Experiment, Run; the expert views, network simulator, sweeps and routing profile join as
@@ -38,24 +40,38 @@ class MainWindow : public QMainWindow {
   RunsPane* runsPane() const { return runsPane_; }
   ExperimentPane* experimentPane() const { return experimentPane_; }
   RunPage* runPage() const { return runPage_; }
+  ComparePane* comparePane() const { return comparePane_; }
+  ExportService* exports() const { return exports_; }
+  void compareRuns(const QList<qint64>& runIds);
+  // Where runs look for data first (Choose folder / Fetch in the data-missing dialog; saved).
+  QString dataDirectory() const { return dataDir_; }
+  void setDataDirectory(const QString& dir);
   QTabWidget* tabs() const { return tabs_; }
 
  signals:
   void runEnded(qint64 runId, const QString& status);
   void runRefused(const QString& message);
+  // Quiet mode (tests): a start refused for missing data, instead of the dialog.
+  void dataMissing(const QString& folder, const QString& fetchName, const QString& fetchRoot);
+  void exportFinished(bool ok, const QString& message);
 
  protected:
   void closeEvent(QCloseEvent* e) override;
 
  private:
   void launch(RunWorker* worker);
+  void offerData(RunWorker* worker, const QString& message, const QString& folder, const QString& fetchName,
+                 const QString& fetchRoot);
   void updateRecentMenu();
   std::unique_ptr<DatabaseSession> session_;
   RunsTableModel* runsModel_;
   RunsPane* runsPane_;
   ExperimentPane* experimentPane_;
   RunPage* runPage_;
+  ComparePane* comparePane_;
+  ExportService* exports_;
   QTabWidget* tabs_;
+  QString dataDir_;
   QMenu* recent_;
   QLabel* status_;
   QMap<qint64, RunWorker*> workers_;  // live runs of this process

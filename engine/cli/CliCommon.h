@@ -14,6 +14,8 @@ namespace moelab::cli {
 // pass readOnly, which needs an existing MoE Lab database and never writes to it.
 std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist = false, bool readOnly = false);
 int64_t parseRunId(const std::string& text);
+// `runs compare ID ID...` (ReportCommands.cpp).
+int compareRuns(const CliArgs& a);
 // best.pt of the run if present (or last.pt when preferBest is false or no best exists).
 std::string runCheckpoint(const ExperimentStore& store, int64_t runId, bool preferBest);
 // --checkpoint FILE, or --run ID's best.pt / last.pt (`which`: "best" falls back to last.pt when

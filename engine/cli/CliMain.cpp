@@ -24,7 +24,12 @@ Usage:
                            still marked running whose process you know is gone)
   moelab-cli runs list [--db F] [--json]
   moelab-cli runs show ID [--db F] [--json]
-  moelab-cli metrics export --run ID --csv OUT|- [--key KEY] [--db F]
+  moelab-cli runs compare ID ID... [--csv OUT|-] [--db F]      (configs and final/best metrics side by side)
+  moelab-cli metrics export --run ID --csv OUT|- [--key KEY] [--wide] [--db F]
+                          (long: run,key,step,value,wall_time; --wide: one row per step, a column per key)
+  moelab-cli report (--run ID | --runs ID,ID...) --out DIR [--db F]
+                          (DIR/index.html with config, provenance and metric tables, plus the CSVs;
+                           the desktop app's Export report adds the charts)
   moelab-cli params CONFIG [--set k=v]... [--data-dir D] [--json]
   moelab-cli tokenize --tokenizer gpt2 [--data-dir D]          (stdin text -> JSON ids)
   moelab-cli eval (--run ID [--db F] | --checkpoint F) [--split valid|test] [--data-dir D] [--json]
@@ -82,7 +87,8 @@ int runCli(int argc, char** argv) {
                                                                  {"export-weights", exportWeightsCommand},
                                                                  {"tokenize", tokenizeCommand},
                                                                  {"data", dataCommand},
-                                                                 {"simulate", simulateCommand}};
+                                                                 {"simulate", simulateCommand},
+                                                                 {"report", reportCommand}};
   const std::string cmd = words[0];
   Words rest(words.begin() + 1, words.end());
   try {

@@ -17,6 +17,7 @@ int exportWeightsCommand(const Words& args);
 int tokenizeCommand(const Words& args);
 int dataCommand(const Words& args);
 int simulateCommand(const Words& args);
+int reportCommand(const Words& args);
 
 int runCli(int argc, char** argv);
 

@@ -11,6 +11,7 @@
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
 #include "data/TextCorpus.h"
+#include "io/CheckpointExport.h"
 #include "io/SafetensorsWriter.h"
 #include "io/WeightExport.h"
 #include "train/Trainer.h"
@@ -182,15 +183,13 @@ int exportWeightsCommand(const Words& words) {
   if (which != "best" && which != "last")
     throw UserError("--which: expected best or last, got \"" + which + "\"");
   if (a.has("which") && a.has("checkpoint")) throw UserError("--which applies to --run, not --checkpoint");
-  std::string path = checkpointFromArgs(a, which);
-  LoadedModel m = loadModel(path, "", /*withTokenizer=*/false);
-  const std::string taken = std::filesystem::path(path).stem().string();
-  auto tensors = exportedTensors(m.model);
-  writeSafetensors(a.get("out"), tensors, exportMetadata(m.model, m.config.json, m.step, taken));
+  const std::string path = checkpointFromArgs(a, which);
+  const WeightExportSummary s = exportCheckpointWeights(path, a.get("out"));
+  const std::string& taken = s.taken;
   std::fprintf(
       stderr,
       "wrote %zu tensors (layout moelab-weights-v1, see docs/WEIGHTS.md) from %s (%s, step %ld) to %s\n",
-      tensors.size(), path.c_str(), taken.c_str(), long(m.step), a.get("out").c_str());
+      s.tensors, path.c_str(), taken.c_str(), long(s.step), a.get("out").c_str());
   if (a.has("run") && which == "best" && taken != "best")
     std::fprintf(stderr, "note: run has no best.pt yet (no evaluation finished); exported last.pt\n");
   return 0;

@@ -1,4 +1,5 @@
-// runs list/show and metrics export: read-only views of the experiment database.
+// runs list/show and metrics export (runs compare and report: ReportCommands.cpp): read-only views of the
+// experiment database.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -8,7 +9,7 @@
 
 #include "cli/CliCommon.h"
 #include "cli/Commands.h"
-#include "io/CsvWriter.h"
+#include "io/MetricsCsv.h"
 #include "util/Errors.h"
 
 namespace moelab::cli {
@@ -64,8 +65,9 @@ std::string latestValue(const ExperimentStore& store, int64_t run, const std::st
 }  // namespace
 
 int runsCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {"json"}, {"db"});
-  if (a.positional.empty()) throw UserError("runs needs a subcommand: list or show ID");
+  auto a = CliArgs::parse(words, {"json"}, {"db", "csv"});
+  if (a.positional.empty()) throw UserError("runs needs a subcommand: list, show ID or compare ID ID...");
+  if (a.positional[0] == "compare") return compareRuns(a);
   auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);
   if (a.positional[0] == "list") {
     auto runs = store->listRuns();
@@ -118,11 +120,11 @@ int runsCommand(const Words& words) {
     }
     return 0;
   }
-  throw UserError("unknown runs subcommand '" + a.positional[0] + "' (list, show)");
+  throw UserError("unknown runs subcommand '" + a.positional[0] + "' (list, show, compare)");
 }
 
 int metricsCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {}, {"db", "run", "csv", "key"});
+  auto a = CliArgs::parse(words, {"wide"}, {"db", "run", "csv", "key"});
   if (a.positional.empty() || a.positional[0] != "export")
     throw UserError("usage: metrics export --run ID --csv OUT");
   if (!a.has("run") || !a.has("csv")) throw UserError("metrics export needs --run ID and --csv OUT");
@@ -131,10 +133,10 @@ int metricsCommand(const Words& words) {
   if (!store->run(id)) throw UserError("no run with id " + std::to_string(id));
   auto points = store->metrics(id, a.get("key"));
   std::ostringstream csv;
-  CsvWriter w(csv);
-  w.text("run").text("key").text("step").text("value").text("wall_time").endRow();
-  for (const auto& m : points)
-    w.integer(id).text(m.key).integer(m.step).number(m.value).number(m.wallTime).endRow();
+  if (a.has("wide"))
+    writeMetricsWide(csv, points);
+  else
+    writeMetricsLong(csv, id, points);
   const std::string out = a.get("csv");
   if (out == "-") {
     std::cout << csv.str();

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -63,7 +64,10 @@ DataFetcher::DataFetcher(std::string root, std::function<void(const FetchProgres
 
 std::vector<FetchOutcome> DataFetcher::fetch(const FetchDataset& ds) {
   std::vector<FetchOutcome> out;
-  for (const auto& f : ds.files) out.push_back(fetchFile(f));
+  for (const auto& f : ds.files) {
+    if (cancel_ && cancel_->load()) throw FetchCancelled("download of " + ds.name + " cancelled");
+    out.push_back(fetchFile(f));
+  }
   return out;
 }
 
@@ -74,6 +78,7 @@ struct Transfer {
   int64_t bytes = 0;
   FetchProgress progress;
   const std::function<void(const FetchProgress&)>* report;
+  const std::atomic<bool>* cancel;
 };
 
 size_t onData(char* data, size_t size, size_t n, void* user) {
@@ -89,7 +94,7 @@ int onProgress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_of
   t->progress.bytes = now;
   t->progress.total = total;
   if (*t->report) (*t->report)(t->progress);
-  return 0;
+  return t->cancel && t->cancel->load() ? 1 : 0;  // non-zero aborts the transfer
 }
 }  // namespace
 
@@ -108,7 +113,7 @@ FetchOutcome DataFetcher::fetchFile(const FetchFile& f) {
     std::ofstream file(part, std::ios::binary | std::ios::trunc);
     if (!file) throw DataError("cannot write " + part.string());
     Sha256 sha;
-    Transfer t{&file, &sha, 0, {f.relPath, 0, 0}, &progress_};
+    Transfer t{&file, &sha, 0, {f.relPath, 0, 0}, &progress_, cancel_};
     CURL* curl = curl_easy_init();
     char errbuf[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -128,6 +133,10 @@ FetchOutcome DataFetcher::fetchFile(const FetchFile& f) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(curl);
     file.close();
+    if (cancel_ && cancel_->load()) {
+      fs::remove(part);
+      throw FetchCancelled("download of " + f.relPath + " cancelled; nothing was saved");
+    }
     if (rc != CURLE_OK) {
       lastError = std::string(curl_easy_strerror(rc)) + (errbuf[0] ? std::string(": ") + errbuf : "");
       fs::remove(part);

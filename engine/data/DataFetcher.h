@@ -1,5 +1,7 @@
 #pragma once
+#include <atomic>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,11 @@ struct FetchDataset {
 // The data sets `moelab-cli data fetch` knows, with their public sources and SHA-256.
 const std::vector<FetchDataset>& knownDatasets();
 const FetchDataset& findDataset(const std::string& name);  // throws UserError listing known names
+
+// The user cancelled a download (DataFetcher::setCancelFlag); the partial file was removed.
+struct FetchCancelled : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct FetchProgress {
   std::string relPath;
@@ -40,6 +47,8 @@ class DataFetcher {
   // Fetch from `mirror + "/" + relPath` instead of each file's url (a local or internal mirror).
   void setMirror(std::string mirrorBaseUrl) { mirror_ = std::move(mirrorBaseUrl); }
   void setMaxAttempts(int n) { maxAttempts_ = n; }
+  // While *flag is true the current transfer aborts and fetch() throws FetchCancelled.
+  void setCancelFlag(const std::atomic<bool>* flag) { cancel_ = flag; }
   // Wait before retry r (1-based) is backoff * 2^(r-1) seconds.
   void setBackoffSeconds(double s) { backoffSeconds_ = s; }
   // Throws DownloadError naming the file and what went wrong after the retries (connection drops,
@@ -50,6 +59,7 @@ class DataFetcher {
   FetchOutcome fetchFile(const FetchFile& f);
   std::string root_, mirror_;
   std::function<void(const FetchProgress&)> progress_;
+  const std::atomic<bool>* cancel_ = nullptr;
   int maxAttempts_ = 4;
   double backoffSeconds_ = 1.0;
 };

@@ -28,6 +28,7 @@ DataLocator::DataLocator(const std::string& cliDataDir) {
 std::string DataLocator::find(const std::string& folder, const std::vector<std::string>& anyOfLayouts,
                               const std::string& fetchName) const {
   std::ostringstream tried;
+  std::vector<std::string> triedPaths;
   for (const auto& root : roots_) {
     fs::path dir = fs::path(root.path) / folder;
     for (const auto& layout : anyOfLayouts) {
@@ -43,13 +44,15 @@ std::string DataLocator::find(const std::string& folder, const std::vector<std::
       }
       if (all) return dir.string();
       tried << "\n  " << missing << "  (" << root.origin << ")";
+      triedPaths.push_back(missing);
     }
   }
-  throw DataError("data set '" + folder + "' not found. Paths tried:" + tried.str() +
-                  "\nFetch it with `moelab-cli data fetch " + fetchName +
-                  "` (into the first folder above), or point --data-dir or MOELAB_DATA_DIR at a folder "
-                  "holding " +
-                  folder + "/");
+  throw DataMissingError("data set '" + folder + "' not found. Paths tried:" + tried.str() +
+                             "\nFetch it with `moelab-cli data fetch " + fetchName +
+                             "` (into the first folder above), or point --data-dir or MOELAB_DATA_DIR at a "
+                             "folder holding " +
+                             folder + "/",
+                         folder, fetchName, triedPaths, fetchRoot());
 }
 
 std::string DataLocator::findFile(const std::string& path) const {

@@ -1,13 +1,35 @@
 #include "io/CsvWriter.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
 namespace moelab {
 
+namespace {
+// "-0.5", "+3", "1e-4": a number as text is data, not a formula, and is left as it is.
+bool isPlainNumber(const std::string& v) {
+  size_t i = 0;
+  if (i < v.size() && (v[i] == '-' || v[i] == '+')) ++i;
+  size_t digits = 0;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i, ++digits;
+  if (i < v.size() && v[i] == '.') ++i;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i, ++digits;
+  if (digits == 0) return false;
+  if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
+    ++i;
+    if (i < v.size() && (v[i] == '-' || v[i] == '+')) ++i;
+    size_t exp = 0;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i, ++exp;
+    if (exp == 0) return false;
+  }
+  return i == v.size();
+}
+}  // namespace
+
 std::string CsvWriter::escape(const std::string& value) {
   std::string v = value;
-  if (!v.empty() &&
+  if (!v.empty() && !isPlainNumber(v) &&
       (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r'))
     v.insert(v.begin(), '\'');
   const bool quote = v.find_first_of(",\"\r\n") != std::string::npos ||
@@ -49,6 +71,11 @@ CsvWriter& CsvWriter::number(double value) {
 CsvWriter& CsvWriter::integer(int64_t value) {
   separator();
   out_ << value;
+  return *this;
+}
+
+CsvWriter& CsvWriter::empty() {
+  separator();
   return *this;
 }
 

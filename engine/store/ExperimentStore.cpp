@@ -326,6 +326,9 @@ void ExperimentStore::logMetrics(int64_t run, const std::vector<MetricPoint>& po
            "INSERT INTO latest_metrics(run_id, key, step, value, kind, wall_time) VALUES(?, ?, ?, ?, ?, ?) "
            "ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value, "
            "kind = excluded.kind, wall_time = excluded.wall_time WHERE excluded.step >= latest_metrics.step");
+    Stmt best(db_,
+              "UPDATE latest_metrics SET min_value = MIN(COALESCE(min_value, ?1), ?1) WHERE run_id = ?2 AND "
+              "key = ?3");
     for (const auto& p : points) {
       int kind = kindOf(p.value);
       for (Stmt* s : {&m, &l}) {
@@ -336,6 +339,7 @@ void ExperimentStore::logMetrics(int64_t run, const std::vector<MetricPoint>& po
           s->bindNull(4);
         s->bind(5, kind).bind(6, p.wallTime).run();
       }
+      if (kind == kFinite) best.bind(1, p.value).bind(2, run).bind(3, p.key).run();
     }
     exec("COMMIT");
   } catch (...) {
@@ -352,8 +356,9 @@ void ExperimentStore::deleteMetricsAfter(int64_t run, int64_t step) {
     Stmt(db_, "DELETE FROM artifacts WHERE run_id = ? AND step > ?").bind(1, run).bind(2, step).run();
     Stmt(db_, "DELETE FROM latest_metrics WHERE run_id = ?").bind(1, run).run();
     Stmt(db_,
-         "INSERT INTO latest_metrics SELECT m.run_id, m.key, m.step, m.value, m.kind, m.wall_time FROM "
-         "metrics m "
+         "INSERT INTO latest_metrics(run_id, key, step, value, kind, wall_time, min_value) SELECT m.run_id, "
+         "m.key, m.step, m.value, m.kind, m.wall_time, (SELECT MIN(y.value) FROM metrics y WHERE y.run_id = "
+         "m.run_id AND y.key = m.key AND y.kind = 0) FROM metrics m "
          "WHERE m.run_id = ? AND m.step = (SELECT MAX(step) FROM metrics x WHERE x.run_id = m.run_id AND "
          "x.key = m.key)")
         .bind(1, run)
@@ -416,6 +421,18 @@ std::vector<RunRecord> ExperimentStore::listRuns() const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   Stmt s(db_, (std::string(kRunColumns) + " ORDER BY r.id").c_str());
   std::vector<RunRecord> out;
+  while (s.step()) out.push_back(withUnrecordedStatus(readRun(s)));
+  return out;
+}
+
+std::vector<RunRecord> ExperimentStore::listRuns(const std::vector<int64_t>& ids) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  std::vector<RunRecord> out;
+  if (ids.empty()) return out;
+  Stmt s(
+      db_,
+      (std::string(kRunColumns) + " WHERE r.id IN " + placeholders(ids.size()) + " ORDER BY r.id").c_str());
+  for (size_t i = 0; i < ids.size(); ++i) s.bind(int(i + 1), ids[i]);
   while (s.step()) out.push_back(withUnrecordedStatus(readRun(s)));
   return out;
 }

@@ -40,7 +40,7 @@ struct ArtifactRecord {
 // connections never block it); statuses: queued running finished failed interrupted diverged.
 class ExperimentStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static constexpr int kApplicationId = 0x4D6F454C;  // "MoEL" in the SQLite header (PRAGMA application_id)
 
   // Opens (creating and migrating as needed) and marks runs whose process is gone `interrupted`.
@@ -70,19 +70,31 @@ class ExperimentStore {
   void putArtifact(int64_t run, const std::string& key, int64_t step, const nlohmann::json& content);
 
   std::vector<RunRecord> listRuns() const;
+  std::vector<RunRecord> listRuns(const std::vector<int64_t>& ids) const;  // these runs, by id
   std::optional<RunRecord> run(int64_t id) const;
   std::vector<MetricPoint> metrics(int64_t run, const std::string& key = "") const;
   std::map<std::string, MetricPoint> latestMetrics(int64_t run) const;
   std::vector<ArtifactRecord> artifacts(int64_t run, const std::string& key = "") const;
   nlohmann::json params(int64_t run) const;
-  // For live views (ExperimentStoreReads.cpp): the latest value of `keys` for every run in one
-  // query, run -> key -> value; and one metric's rows after a step (incremental chart updates).
-  std::map<int64_t, std::map<std::string, double>> latestValues(const std::vector<std::string>& keys) const;
+
+  // For live views (ExperimentStoreReads.cpp). `runs` restricts a query to those runs; nullptr
+  // means every run.
+  // The latest value of `keys` per run in one query, run -> key -> value.
+  std::map<int64_t, std::map<std::string, double>> latestValues(
+      const std::vector<std::string>& keys, const std::vector<int64_t>* runs = nullptr) const;
+  // One metric's rows after a step (incremental chart updates).
   std::vector<MetricPoint> metricsAfter(int64_t run, const std::string& key, int64_t afterStep) const;
-  // Every run's smallest value of a metric (best validation loss/perplexity), run -> value.
-  std::map<int64_t, double> minimumValues(const std::string& key) const;
-  // Every run's artifact `key` at its latest step, run -> content.
-  std::map<int64_t, nlohmann::json> latestArtifacts(const std::string& key) const;
+  // Each run's smallest finite value of a metric (best validation loss/perplexity), run -> value.
+  std::map<int64_t, double> minimumValues(const std::string& key,
+                                          const std::vector<int64_t>* runs = nullptr) const;
+  // Each run's artifact `key` at its latest step, run -> content.
+  std::map<int64_t, nlohmann::json> latestArtifacts(const std::string& key,
+                                                    const std::vector<int64_t>* runs = nullptr) const;
+  // What changes in a run while it lives (status, step, heartbeat, finish, error, latest metric
+  // step), as one comparable string per run: a viewer re-reads only runs whose stamp changed.
+  std::map<int64_t, std::string> runStamps() const;
+  // SQLite's PRAGMA data_version: changes when another connection commits (cheap "anything new?").
+  int64_t dataVersion() const;
   // The metric keys a run has logged.
   std::vector<std::string> metricKeys(int64_t run) const;
   // Runs left `running` by a process that is gone become `interrupted`; returns how many.

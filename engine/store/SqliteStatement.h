@@ -27,6 +27,13 @@ inline double fromKind(int kind, double v) {
   }
 }
 
+// "(?, ?, ..., ?)" with n placeholders (n >= 1), for `IN` lists.
+inline std::string placeholders(size_t n) {
+  std::string s = "(?";
+  for (size_t i = 1; i < n; ++i) s += ", ?";
+  return s + ")";
+}
+
 // RAII prepared statement with positional binding.
 class Stmt {
  public:

@@ -38,6 +38,13 @@ const char* const kStoreMigrations[] = {
     CREATE TABLE config_changes(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
       step INTEGER NOT NULL, changes TEXT NOT NULL, note TEXT, changed_at TEXT NOT NULL);
     )SQL",
+    // v4: each run/key's smallest finite value kept beside its latest (best-so-far columns of a
+    // runs table without scanning every metric row); backfilled.
+    R"SQL(
+    ALTER TABLE latest_metrics ADD COLUMN min_value REAL;
+    UPDATE latest_metrics SET min_value = (SELECT MIN(m.value) FROM metrics m
+      WHERE m.run_id = latest_metrics.run_id AND m.key = latest_metrics.key AND m.kind = 0);
+    )SQL",
 };
 static_assert(sizeof(kStoreMigrations) / sizeof(kStoreMigrations[0]) == ExperimentStore::kSchemaVersion);
 

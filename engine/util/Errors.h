@@ -1,6 +1,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace moelab {
 
@@ -15,6 +16,21 @@ struct ConfigError : UserError {
 
 struct DataError : UserError {
   using UserError::UserError;
+};
+
+// A data set or tokenizer folder found under none of the data roots: names the folder, every path
+// tried, where `data fetch` would put it and the fetch name, so a front end can offer to fetch it.
+struct DataMissingError : DataError {
+  DataMissingError(const std::string& message, std::string folderName, std::string fetch,
+                   std::vector<std::string> triedPaths, std::string fetchInto)
+      : DataError(message),
+        folder(std::move(folderName)),
+        fetchName(std::move(fetch)),
+        tried(std::move(triedPaths)),
+        fetchRoot(std::move(fetchInto)) {}
+  std::string folder, fetchName;
+  std::vector<std::string> tried;
+  std::string fetchRoot;
 };
 
 // A download that failed after its retries (network, server, checksum): a runtime failure, not

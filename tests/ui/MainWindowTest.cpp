@@ -6,6 +6,7 @@
 #include "MainWindow.h"
 #include "TestSuite.h"
 #include "charts/MetricChart.h"
+#include "compare/ComparePane.h"
 #include "experiment/ExperimentForm.h"
 #include "experiment/ExperimentPane.h"
 #include "run/RunPage.h"
@@ -114,18 +115,55 @@ class MainWindowTest : public QObject {
     QCOMPARE(w.runsPane()->proxy()->rowCount(), 1);
   }
 
+  void missingDataIsOfferedNotStarted() {
+    MainWindow w;
+    w.setQuiet(true);
+    QVERIFY(w.openDatabase(dir_.path() + "/missing.db"));
+    QSignalSpy missing(&w, &MainWindow::dataMissing);
+    auto cfg = tinyConfig(5);
+    cfg["data"]["dataset"] = "wikitext-103";  // not in the data folder
+    w.startRun(cfg, "missing", "");
+    QVERIFY(missing.wait(30000));
+    QCOMPARE(missing.first().at(0).toString(), QString("wikitext-103"));  // the folder
+    QCOMPARE(missing.first().at(1).toString(), QString("wikitext-103"));  // what to fetch
+    QCOMPARE(w.liveRuns(), 0);
+    QCOMPARE(w.session()->store().listRuns().size(), size_t(0));  // nothing recorded
+  }
+
   void aBadConfigIsRefusedWithTheEnginesMessage() {
     MainWindow w;
     w.setQuiet(true);
     QVERIFY(w.openDatabase(dir_.path() + "/bad.db"));
     QSignalSpy refused(&w, &MainWindow::runRefused);
     auto cfg = tinyConfig(5);
-    cfg["data"]["dataset"] = "wikitext-103";  // not in the data folder
-    w.startRun(cfg, "missing", "");
+    cfg["model"]["num_heads"] = 3;  // 32 is not divisible by 3
+    w.startRun(cfg, "bad", "");
     QVERIFY(refused.wait(30000));
-    QVERIFY2(refused.first().first().toString().contains("moelab-cli data fetch wikitext-103"),
+    QVERIFY2(refused.first().first().toString().contains("num_heads"),
              qPrintable(refused.first().first().toString()));
     QCOMPARE(w.liveRuns(), 0);
+  }
+
+  void selectedRunsAreComparedFromTheTable() {
+    MainWindow w;
+    w.setQuiet(true);
+    const QString db = dir_.path() + "/compare.db";
+    {
+      ExperimentStore s(db.toStdString());
+      for (int i = 0; i < 3; ++i) s.createRun("e", "run " + std::to_string(i), tinyConfig(5 + i));
+    }
+    QVERIFY(w.openDatabase(db));
+    w.show();
+    QTRY_COMPARE_WITH_TIMEOUT(w.runsModel()->rowCount(), 3, 5000);
+    QVERIFY(!w.runsPane()->compareButton()->isEnabled());
+    w.runsPane()->view()->selectAll();
+    QVERIFY(w.runsPane()->compareButton()->isEnabled());
+    QSignalSpy loaded(w.comparePane(), &ComparePane::loaded);
+    QTest::mouseClick(w.runsPane()->compareButton(), Qt::LeftButton);
+    QVERIFY(loaded.wait(10000));
+    QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget*>(w.comparePane()));
+    QCOMPARE(w.comparePane()->data().table.runs.size(), size_t(3));
+    QCOMPARE(w.comparePane()->data().table.differingConfigFields(), size_t(1));  // train.max_steps
   }
 };
 

@@ -2,11 +2,14 @@
 
 #include <QChart>
 #include <QContextMenuEvent>
+#include <QDir>
 #include <QFileDialog>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QMenu>
+#include <QMessageBox>
+#include <QToolButton>
 #include <QToolTip>
 #include <QValueAxis>
 #include <QWheelEvent>
@@ -14,6 +17,7 @@
 #include <limits>
 
 #include "charts/Downsampler.h"
+#include "charts/PngExportDialog.h"
 
 namespace moelab::ui {
 
@@ -29,6 +33,13 @@ MetricChart::MetricChart(const QString& title, QWidget* parent) : QChartView(new
   xAxis_->setLabelFormat("%.0f");
   chart()->addAxis(xAxis_, Qt::AlignBottom);
   rebuildYAxis();
+  pngButton_ = new QToolButton(this);
+  pngButton_->setText("PNG");
+  pngButton_->setToolTip("Save this chart as a PNG image (size selectable)");
+  pngButton_->setAutoRaise(true);
+  pngButton_->setStyleSheet("font-size: 10px; color: #555;");
+  pngButton_->adjustSize();
+  connect(pngButton_, &QToolButton::clicked, this, &MetricChart::exportPngInteractively);
   redrawTimer_.setSingleShot(true);
   redrawTimer_.setInterval(40);  // at most 25 redraws per second
   connect(&redrawTimer_, &QTimer::timeout, this, &MetricChart::redraw);
@@ -181,8 +192,11 @@ bool MetricChart::savePng(const QString& path, const QSize& size) {
   pm.fill(Qt::white);
   QPainter painter(&pm);
   painter.setRenderHint(QPainter::Antialiasing);
+  const bool buttonShown = pngButton_->isVisible();
+  pngButton_->hide();  // the image shows the chart, not its controls
   render(&painter, QRectF(QPointF(0, 0), QSizeF(size)), rect());
   painter.end();
+  pngButton_->setVisible(buttonShown);
   resize(old);
   return pm.save(path, "PNG");
 }
@@ -206,12 +220,33 @@ void MetricChart::contextMenuEvent(QContextMenuEvent* e) {
   log->setCheckable(true);
   log->setChecked(logY_);
   connect(log, &QAction::toggled, this, &MetricChart::setLogY);
-  menu.addAction("Save as PNG...", this, [this] {
-    const QString path =
-        QFileDialog::getSaveFileName(this, "Save chart", chart()->title() + ".png", "PNG (*.png)");
-    if (!path.isEmpty()) savePng(path, QSize(1200, 800));
-  });
+  menu.addAction("Save as PNG...", this, &MetricChart::exportPngInteractively);
   menu.exec(e->globalPos());
+}
+
+}  // namespace moelab::ui
+
+namespace moelab::ui {
+
+QString MetricChart::fileSlug() const {
+  QString slug = chart()->title().toLower();
+  for (QChar& c : slug)
+    if (!c.isLetterOrNumber()) c = '-';
+  while (slug.contains("--")) slug.replace("--", "-");
+  return slug.isEmpty() ? QString("chart") : slug;
+}
+
+void MetricChart::exportPngInteractively() {
+  PngExportDialog dialog(QDir::home().filePath(fileSlug() + ".png"), this);
+  if (dialog.exec() != QDialog::Accepted || dialog.path().isEmpty()) return;
+  if (!savePng(dialog.path(), dialog.size()))
+    QMessageBox::warning(this, "Save chart",
+                         "Cannot write " + dialog.path() + ": choose a folder you can write to.");
+}
+
+void MetricChart::resizeEvent(QResizeEvent* e) {
+  QChartView::resizeEvent(e);
+  pngButton_->move(width() - pngButton_->width() - 6, 6);
 }
 
 }  // namespace moelab::ui

@@ -9,6 +9,7 @@ class QLineSeries;
 class QValueAxis;
 class QLogValueAxis;
 class QAbstractAxis;
+class QToolButton;
 
 namespace moelab::ui {
 
@@ -30,6 +31,11 @@ class MetricChart : public QChartView {
   void resetZoom();
   // Renders at `size` (works offscreen); false when the file cannot be written.
   bool savePng(const QString& path, const QSize& size);
+  void exportPngInteractively();  // PngExportDialog, then savePng
+  QString fileSlug() const;       // the title as a file name ("train-loss")
+  QString title() const { return chart()->title(); }
+  QStringList seriesNames() const { return data_.keys(); }
+  QVector<QPointF> points(const QString& series) const { return data_.value(series); }
 
   int redrawCount() const { return redraws_; }
   int pointCount(const QString& series) const { return int(data_.value(series).size()); }
@@ -40,6 +46,7 @@ class MetricChart : public QChartView {
   void wheelEvent(QWheelEvent* e) override;
   void mouseReleaseEvent(QMouseEvent* e) override;
   void contextMenuEvent(QContextMenuEvent* e) override;
+  void resizeEvent(QResizeEvent* e) override;
 
  private:
   void scheduleRedraw();
@@ -53,6 +60,7 @@ class MetricChart : public QChartView {
   QValueAxis* xAxis_;
   QAbstractAxis* yAxis_ = nullptr;
   QTimer redrawTimer_;
+  QToolButton* pngButton_;
   double smoothing_ = 0.0;
   bool logY_ = false, autoRange_ = true;
   int redraws_ = 0, drawn_ = 0;

@@ -3,9 +3,13 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDesktopServices>
+#include <QDir>
+#include <QFileDialog>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSlider>
@@ -16,6 +20,9 @@
 #include <cmath>
 
 #include "charts/MetricChart.h"
+#include "charts/PngExportDialog.h"
+#include "export/ChartImage.h"
+#include "export/ExportService.h"
 #include "runs/RunsTableModel.h"
 #include "store/ExperimentStore.h"
 
@@ -40,7 +47,7 @@ QStringList RunPage::chartedKeys() {
   return keys;
 }
 
-RunPage::RunPage(QWidget* parent) : QWidget(parent) {
+RunPage::RunPage(ExportService* exports, QWidget* parent) : QWidget(parent), exports_(exports) {
   title_ = new QLabel("No run selected: double-click a run in the Runs table, or start one");
   title_->setStyleSheet("font-size: 15px; font-weight: 600;");
   status_ = new QLabel;
@@ -54,7 +61,9 @@ RunPage::RunPage(QWidget* parent) : QWidget(parent) {
   resume_ = new QPushButton("Resume");
   newFrom_ = new QPushButton("New from this run");
   openFolder_ = new QPushButton("Open folder");
-  for (auto* b : {stop_, resume_, newFrom_, openFolder_}) b->setEnabled(false);
+  export_ = new QPushButton("Export");
+  buildExportMenu();
+  for (auto* b : {stop_, resume_, newFrom_, openFolder_, export_}) b->setEnabled(false);
   connect(stop_, &QPushButton::clicked, this, [this] { emit stopRequested(runId_); });
   connect(resume_, &QPushButton::clicked, this, [this] { emit resumeRequested(runId_); });
   connect(newFrom_, &QPushButton::clicked, this, [this] { emit newFromRunRequested(runId_); });
@@ -73,7 +82,7 @@ RunPage::RunPage(QWidget* parent) : QWidget(parent) {
   auto* header = new QHBoxLayout;
   header->addWidget(title_, 1);
   header->addWidget(status_);
-  for (auto* b : {stop_, resume_, newFrom_, openFolder_}) header->addWidget(b);
+  for (auto* b : {stop_, resume_, newFrom_, export_, openFolder_}) header->addWidget(b);
   auto* controls = new QHBoxLayout;
   controls->addWidget(progress_, 1);
   controls->addWidget(new QLabel("Smoothing"));
@@ -138,6 +147,7 @@ void RunPage::showRun(const RunRecord& r) {
   t0_ = NAN;
   for (auto* c : charts_) c->clearSeries();
   newFrom_->setEnabled(true);
+  export_->setEnabled(true);
   openFolder_->setEnabled(!checkpointDir_.isEmpty());
   setStatus(QString::fromStdString(r.status), QString::fromStdString(r.error));
 }
@@ -189,6 +199,67 @@ void RunPage::refillCharts() {
     const auto& source = byStep ? byStep_ : byTime_;
     it.value()->appendPoints(QString("run %1").arg(runId_), source.value(it.key()));
   }
+}
+
+}  // namespace moelab::ui
+
+namespace moelab::ui {
+
+void RunPage::buildExportMenu() {
+  auto* menu = new QMenu(export_);
+  const auto suggested = [this](const QString& what) {
+    return QDir::home().filePath(QString("run-%1-%2").arg(runId_).arg(what));
+  };
+  menu->addAction("Metrics as CSV (long: one row per metric and step)...", this, [this, suggested] {
+    const QString p =
+        QFileDialog::getSaveFileName(this, "Export metrics", suggested("metrics-long.csv"), "CSV (*.csv)");
+    if (!p.isEmpty()) exports_->exportMetricsCsv(runId_, p, /*wide=*/false);
+  });
+  menu->addAction("Metrics as CSV (wide: one row per step)...", this, [this, suggested] {
+    const QString p =
+        QFileDialog::getSaveFileName(this, "Export metrics", suggested("metrics-wide.csv"), "CSV (*.csv)");
+    if (!p.isEmpty()) exports_->exportMetricsCsv(runId_, p, /*wide=*/true);
+  });
+  menu->addAction("Charts as PNG...", this, [this] {
+    PngExportDialog dialog(QDir::home().filePath(QString("run-%1-charts").arg(runId_)), this);
+    dialog.setWindowTitle("Save every chart as PNG (the file name is the folder)");
+    if (dialog.exec() == QDialog::Accepted) saveChartsPng(dialog.path().chopped(4), dialog.size());
+  });
+  menu->addAction("Report (index.html + CSVs + charts)...", this, [this] {
+    const QString folder =
+        QFileDialog::getExistingDirectory(this, "Folder for the report of run " + QString::number(runId_));
+    if (!folder.isEmpty())
+      exports_->exportRunReport(runId_, QDir(folder).filePath(QString("run-%1-report").arg(runId_)),
+                                chartImages());
+  });
+  menu->addSeparator();
+  menu->addAction("Weights as safetensors (best checkpoint)...", this, [this, suggested] {
+    const QString p = QFileDialog::getSaveFileName(this, "Export weights", suggested("best.safetensors"),
+                                                   "safetensors (*.safetensors)");
+    if (!p.isEmpty()) exports_->exportWeights(runId_, p, /*best=*/true);
+  });
+  export_->setMenu(menu);
+}
+
+QVector<ChartImage> RunPage::chartImages() const {
+  QVector<ChartImage> out;
+  for (const auto& c : kCharts) {
+    ChartImage image = ChartImage::of(*charts_.value(c.key),
+                                      QString(c.key) == "train/loss" ? smoothing_->value() / 100.0 : 0);
+    image.xTitle = xAxis_->currentIndex() == 0 ? "step" : "seconds since the first row";
+    out.push_back(image);
+  }
+  return out;
+}
+
+void RunPage::saveChartsPng(const QString& folder, const QSize& size) {
+  QDir().mkpath(folder);
+  int written = 0;
+  for (auto it = charts_.cbegin(); it != charts_.cend(); ++it)
+    written += it.value()->savePng(QDir(folder).filePath(it.value()->fileSlug() + ".png"), size);
+  if (written < charts_.size())
+    QMessageBox::warning(this, "Save charts",
+                         "Cannot write into " + folder + ": choose a folder you can write to.");
 }
 
 }  // namespace moelab::ui

@@ -22,6 +22,8 @@ struct RunRecord;
 namespace moelab::ui {
 
 class MetricChart;
+class ExportService;
+struct ChartImage;
 
 // One run: status, error, config and data provenance, Stop / Resume / New from this run / Open
 // folder, and live charts of its metrics (train loss with EMA smoothing, validation loss and
@@ -29,7 +31,7 @@ class MetricChart;
 class RunPage : public QWidget {
   Q_OBJECT
  public:
-  explicit RunPage(QWidget* parent = nullptr);
+  explicit RunPage(ExportService* exports, QWidget* parent = nullptr);
 
   static QStringList chartedKeys();  // the metric keys the page draws
   void showRun(const RunRecord& record);
@@ -41,6 +43,10 @@ class RunPage : public QWidget {
   QPushButton* stopButton() const { return stop_; }
   QPushButton* resumeButton() const { return resume_; }
   QSlider* smoothingSlider() const { return smoothing_; }
+  QPushButton* exportButton() const { return export_; }
+  // Every chart's content as drawn (smoothing of the train-loss chart included), for reports.
+  QVector<ChartImage> chartImages() const;
+  void saveChartsPng(const QString& folder, const QSize& size);
 
  signals:
   void stopRequested(qint64 runId);
@@ -53,7 +59,9 @@ class RunPage : public QWidget {
   qint64 runId_ = 0;
   QString checkpointDir_;
   QLabel *title_, *status_, *progress_, *error_;
-  QPushButton *stop_, *resume_, *newFrom_, *openFolder_;
+  void buildExportMenu();
+  ExportService* exports_;
+  QPushButton *stop_, *resume_, *newFrom_, *openFolder_, *export_;
   QPlainTextEdit *config_, *provenance_;
   QSlider* smoothing_;
   QComboBox* xAxis_;

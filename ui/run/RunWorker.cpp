@@ -43,6 +43,10 @@ void RunWorker::run() {
                            &bridge);
   try {
     controller.prepare();
+  } catch (const DataMissingError& e) {
+    emit dataMissing(QString::fromStdString(e.what()), QString::fromStdString(e.folder),
+                     QString::fromStdString(e.fetchName), QString::fromStdString(e.fetchRoot));
+    return;
   } catch (const std::exception& e) {
     if (controller.runId() == 0 || request_.resumeRunId != 0) {
       emit refused(QString::fromStdString(controller.error().empty() ? e.what() : controller.error()));

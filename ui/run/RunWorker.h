@@ -25,6 +25,7 @@ class RunWorker : public QThread {
   ~RunWorker() override;
   void requestStop() { stop_ = true; }
   qint64 runId() const { return runId_; }
+  const RunRequest& request() const { return request_; }
 
  signals:
   void started(qint64 runId);
@@ -34,6 +35,9 @@ class RunWorker : public QThread {
   void ended(qint64 runId, const QString& status, const QString& error);
   // Refused before a run existed (bad config, missing data, too large): nothing was recorded.
   void refused(const QString& message);
+  // Refused because a data set or tokenizer folder is missing (a DataMissingDialog can fix it).
+  void dataMissing(const QString& message, const QString& folder, const QString& fetchName,
+                   const QString& fetchRoot);
 
  protected:
   void run() override;

@@ -5,8 +5,10 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "runs/RunsTableModel.h"
 
@@ -51,12 +53,17 @@ RunsPane::RunsPane(RunsTableModel* model, QWidget* parent) : QWidget(parent), mo
   text_->setPlaceholderText("Filter by name, experiment or id");
   text_->setClearButtonEnabled(true);
   count_ = new QLabel;
+  compare_ = new QPushButton("Compare selected");
+  compare_->setToolTip(
+      "Select two or more runs (Ctrl- or Shift-click) to overlay their curves and diff their configs");
+  compare_->setEnabled(false);
   auto* filters = new QHBoxLayout;
   filters->addWidget(new QLabel("Show"));
   filters->addWidget(status_);
   filters->addWidget(architecture_);
   filters->addWidget(text_, 1);
   filters->addWidget(count_);
+  filters->addWidget(compare_);
 
   view_ = new QTableView;
   view_->setModel(proxy_);
@@ -95,7 +102,16 @@ RunsPane::RunsPane(RunsTableModel* model, QWidget* parent) : QWidget(parent), mo
   connect(view_, &QTableView::activated, this, [this](const QModelIndex& i) {
     if (const RunSummary* r = model_->runAt(proxy_->mapToSource(i).row())) emit runActivated(r->id);
   });
-  connect(view_->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RunsPane::selectionChanged);
+  connect(view_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+    compare_->setEnabled(view_->selectionModel()->selectedRows().size() >= 2);
+    emit selectionChanged();
+  });
+  connect(compare_, &QPushButton::clicked, this, [this] {
+    QList<qint64> ids;
+    for (int64_t id : selectedRunIds()) ids << id;
+    std::sort(ids.begin(), ids.end());
+    emit compareRequested(ids);
+  });
   connect(model_, &QAbstractItemModel::rowsInserted, this, &RunsPane::updateCount);
   connect(model_, &QAbstractItemModel::modelReset, this, &RunsPane::updateCount);
   updateCount();

@@ -6,6 +6,7 @@ class QComboBox;
 class QLineEdit;
 class QTableView;
 class QLabel;
+class QPushButton;
 
 namespace moelab::ui {
 
@@ -38,10 +39,12 @@ class RunsPane : public QWidget {
   QComboBox* statusFilter() const { return status_; }
   QComboBox* architectureFilter() const { return architecture_; }
   QLineEdit* textFilter() const { return text_; }
+  QPushButton* compareButton() const { return compare_; }
 
  signals:
   void runActivated(qint64 runId);
   void selectionChanged();
+  void compareRequested(const QList<qint64>& runIds);
 
  private:
   void updateCount();
@@ -51,6 +54,7 @@ class RunsPane : public QWidget {
   QComboBox *status_, *architecture_;
   QLineEdit* text_;
   QLabel* count_;
+  QPushButton* compare_;
 };
 
 }  // namespace moelab::ui

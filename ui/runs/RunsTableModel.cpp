@@ -117,28 +117,34 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
 }
 
 void RunsTableModel::setRuns(const RunSummaries& runs) {
-  // In place when the known runs keep their order (the usual refresh); new runs are appended.
-  bool sameOrder = runs.size() >= runs_.size();
-  for (int i = 0; sameOrder && i < runs_.size(); ++i) sameOrder = runs[i].id == runs_[i].id;
-  if (!sameOrder) {
-    beginResetModel();
-    runs_ = runs;
-    rowById_.clear();
-    for (int i = 0; i < runs_.size(); ++i) rowById_[runs_[i].id] = i;
-    endResetModel();
-    return;
-  }
-  const int old = int(runs_.size());
-  for (int i = 0; i < old; ++i) runs_[i] = runs[i];
-  if (old > 0) emit dataChanged(index(0, 0), index(old - 1, ColumnCount - 1));
-  if (runs.size() > old) {
-    beginInsertRows({}, old, int(runs.size()) - 1);
-    for (int i = old; i < runs.size(); ++i) {
-      runs_.push_back(runs[i]);
-      rowById_[runs[i].id] = i;
+  beginResetModel();
+  runs_ = runs;
+  rowById_.clear();
+  for (int i = 0; i < runs_.size(); ++i) rowById_[runs_[i].id] = i;
+  endResetModel();
+}
+
+void RunsTableModel::mergeRuns(const RunSummaries& changed) {
+  // Known runs are updated in place, row by row (selections, sorting and scroll positions
+  // survive); new runs are appended in one insertion.
+  RunSummaries added;
+  for (const auto& r : changed) {
+    const int row = rowById_.value(r.id, -1);
+    if (row < 0) {
+      added.push_back(r);
+      continue;
     }
-    endInsertRows();
+    runs_[row] = r;
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
   }
+  if (added.isEmpty()) return;
+  const int old = int(runs_.size());
+  beginInsertRows({}, old, old + int(added.size()) - 1);
+  for (const auto& r : added) {
+    rowById_[r.id] = int(runs_.size());
+    runs_.push_back(r);
+  }
+  endInsertRows();
 }
 
 const RunSummary* RunsTableModel::runAt(int row) const {

@@ -6,8 +6,9 @@
 
 namespace moelab::ui {
 
-// The runs table: one row per run of the open database. setRuns() updates rows in place (and
-// appends new runs) so selections and scroll positions survive the once-a-second refresh.
+// The runs table: one row per run of the open database. setRuns() replaces the whole table;
+// mergeRuns() updates changed rows in place and appends new runs, so selections and scroll
+// positions survive the once-a-second refresh.
 class RunsTableModel : public QAbstractTableModel {
   Q_OBJECT
  public:
@@ -36,6 +37,7 @@ class RunsTableModel : public QAbstractTableModel {
   QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
   void setRuns(const RunSummaries& runs);
+  void mergeRuns(const RunSummaries& changed);
   const RunSummary* runAt(int row) const;
   int rowOf(int64_t runId) const;
 

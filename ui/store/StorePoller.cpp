@@ -23,12 +23,12 @@ double valueOr(const std::map<std::string, double>& m, const char* key) {
 }
 }  // namespace
 
-RunSummaries readRunSummaries(const ExperimentStore& store) {
-  const auto latest = store.latestValues({"train/loss", "val/loss", "train/tokens_per_sec"});
-  const auto best = store.minimumValues("val/perplexity");
-  const auto plans = store.latestArtifacts("plan");
+RunSummaries readRunSummaries(const ExperimentStore& store, const std::vector<int64_t>* runs) {
+  const auto latest = store.latestValues({"train/loss", "val/loss", "train/tokens_per_sec"}, runs);
+  const auto best = store.minimumValues("val/perplexity", runs);
+  const auto plans = store.latestArtifacts("plan", runs);
   RunSummaries out;
-  for (const auto& r : store.listRuns()) {
+  for (const auto& r : runs ? store.listRuns(*runs) : store.listRuns()) {
     RunSummary s;
     s.id = r.id;
     s.name = QString::fromStdString(r.name);
@@ -77,6 +77,7 @@ bool StorePoller::open() {
 
 void StorePoller::watch(qint64 run, const QString& key) {
   watched_.emplace(std::make_pair(run, key.toStdString()), std::numeric_limits<int64_t>::min());
+  force_ = true;
 }
 
 void StorePoller::unwatchAll() {
@@ -86,25 +87,52 @@ void StorePoller::unwatchAll() {
 void StorePoller::pollNow() {
   try {
     if (!open()) return;
-    emit runsUpdated(readRunSummaries(*store_));
-    for (auto& [what, lastStep] : watched_) {
-      auto rows = store_->metricsAfter(what.first, what.second, lastStep);
-      if (rows.empty()) continue;
-      QVector<QPointF> byStep, byTime;
-      byStep.reserve(qsizetype(rows.size()));
-      byTime.reserve(qsizetype(rows.size()));
-      for (const auto& m : rows) {
-        byStep.push_back({double(m.step), m.value});
-        byTime.push_back({m.wallTime, m.value});
-      }
-      lastStep = rows.back().step;
-      emit metricsAppended(what.first, QString::fromStdString(what.second), byStep, byTime);
-    }
+    // Nothing committed since the last poll: nothing to read (the common case for an idle file).
+    const int64_t version = store_->dataVersion();
+    if (version == dataVersion_ && !force_) return;
+    dataVersion_ = version;
+    force_ = false;
+    pollRuns();
+    pollMetrics();
     lastError_.clear();
   } catch (const std::exception& e) {
     // Reported once per distinct problem; polling goes on (the file may come back).
     if (lastError_ != e.what()) emit failed(lastError_ = e.what());
     store_.reset();
+    stamps_.clear();
+    dataVersion_ = -1;
+  }
+}
+
+void StorePoller::pollRuns() {
+  // Only runs whose stamp changed (or that are new) are read in full.
+  auto stamps = store_->runStamps();
+  const bool complete = stamps_.empty() || stamps.size() < stamps_.size();  // first poll, or a new file
+  std::vector<int64_t> changed;
+  for (const auto& [id, stamp] : stamps) {
+    auto it = stamps_.find(id);
+    if (complete || it == stamps_.end() || it->second != stamp) changed.push_back(id);
+  }
+  stamps_ = std::move(stamps);
+  if (complete)
+    emit runsUpdated(readRunSummaries(*store_), true);
+  else if (!changed.empty())
+    emit runsUpdated(readRunSummaries(*store_, &changed), false);
+}
+
+void StorePoller::pollMetrics() {
+  for (auto& [what, lastStep] : watched_) {
+    auto rows = store_->metricsAfter(what.first, what.second, lastStep);
+    if (rows.empty()) continue;
+    QVector<QPointF> byStep, byTime;
+    byStep.reserve(qsizetype(rows.size()));
+    byTime.reserve(qsizetype(rows.size()));
+    for (const auto& m : rows) {
+      byStep.push_back({double(m.step), m.value});
+      byTime.push_back({m.wallTime, m.value});
+    }
+    lastStep = rows.back().step;
+    emit metricsAppended(what.first, QString::fromStdString(what.second), byStep, byTime);
   }
 }
 

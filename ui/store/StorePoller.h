@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/RunSummary.h"
 
@@ -18,8 +19,9 @@ namespace moelab::ui {
 
 // Reads the experiment database on its own thread through its own read-only connection, so the
 // UI never waits on SQLite and runs written by other processes (`moelab-cli train --db same.db`)
-// show up: about once a second, the whole runs table in two queries, and for the runs being
-// watched only the metric rows newer than those already delivered.
+// show up. About once a second, when anything was committed (PRAGMA data_version): the runs whose
+// change stamp moved (all of them on the first poll), and for the runs being watched only the
+// metric rows newer than those already delivered.
 class StorePoller : public QObject {
   Q_OBJECT
  public:
@@ -33,22 +35,28 @@ class StorePoller : public QObject {
   void unwatchAll();
 
  signals:
-  void runsUpdated(const moelab::ui::RunSummaries& runs);
+  // complete: `runs` is the whole table (first poll, reopened file); else only changed or new runs.
+  void runsUpdated(const moelab::ui::RunSummaries& runs, bool complete);
   void metricsAppended(qint64 run, const QString& key, const QVector<QPointF>& stepValue,
                        const QVector<QPointF>& timeValue);
   void failed(const QString& message);
 
  private:
   bool open();
+  void pollRuns();
+  void pollMetrics();
   QString path_;
   int intervalMs_;
   std::unique_ptr<ExperimentStore> store_;
   QTimer* timer_ = nullptr;
   std::map<std::pair<qint64, std::string>, int64_t> watched_;  // (run, key) -> last step delivered
+  std::map<int64_t, std::string> stamps_;                      // run -> change stamp at the last poll
+  int64_t dataVersion_ = -1;
+  bool force_ = true;  // read even if data_version did not move (new watch, first poll)
   QString lastError_;
 };
 
 // Reads one summary list from a store (shared by the poller and tests).
-RunSummaries readRunSummaries(const ExperimentStore& store);
+RunSummaries readRunSummaries(const ExperimentStore& store, const std::vector<int64_t>* runs = nullptr);
 
 }  // namespace moelab::ui

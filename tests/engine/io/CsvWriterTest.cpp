@@ -16,7 +16,13 @@ class CsvWriterTest : public QObject {
     QCOMPARE(CsvWriter::escape("two\nlines"), std::string("\"two\nlines\""));
     QCOMPARE(CsvWriter::escape(" padded"), std::string("\" padded\""));
     QCOMPARE(CsvWriter::escape("=HYPERLINK(\"x\")"), std::string("\"'=HYPERLINK(\"\"x\"\")\""));
-    QCOMPARE(CsvWriter::escape("+1"), std::string("'+1"));
+    QCOMPARE(CsvWriter::escape("+1+cmd|' /C calc'!A0"), std::string("'+1+cmd|' /C calc'!A0"));
+    QCOMPARE(CsvWriter::escape("-2+3"), std::string("'-2+3"));
+    // A cell that is just a number is data, not a formula: left as it is.
+    QCOMPARE(CsvWriter::escape("-0.5"), std::string("-0.5"));
+    QCOMPARE(CsvWriter::escape("+1"), std::string("+1"));
+    QCOMPARE(CsvWriter::escape("-1.5e-3"), std::string("-1.5e-3"));
+    QCOMPARE(CsvWriter::escape("-"), std::string("'-"));
     QCOMPARE(CsvWriter::escape("-lr"), std::string("'-lr"));
     QCOMPARE(CsvWriter::escape("@sum"), std::string("'@sum"));
   }

@@ -63,6 +63,39 @@ class ExperimentStoreTest : public QObject {
     QCOMPARE(latest["train/loss"].value, 4.0);
     s.putArtifact(1, "adjacency", 20, {{"layers", {1, 2}}});
     QCOMPARE(s.artifacts(1).size(), size_t(1));
+    QCOMPARE(s.minimumValues("train/loss")[1], 4.0);  // v4 backfilled the best value
+  }
+
+  void bestValuesAndChangeStampsFollowTheRows() {
+    QTemporaryDir dir;
+    const std::string path = dir.path().toStdString() + "/best.db";
+    ExperimentStore w(path);
+    const int64_t a = w.createRun("e", "a", nlohmann::json::object());
+    const int64_t b = w.createRun("e", "b", nlohmann::json::object());
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    w.logMetrics(a, {{"val/loss", 10, 3.0, 1}, {"val/loss", 20, 2.0, 2}, {"val/loss", 30, nan, 3}});
+    w.logMetrics(b, {{"val/loss", 10, 5.0, 1}});
+    ExperimentStore r(path, /*readOnly=*/true);
+    auto best = r.minimumValues("val/loss");
+    QCOMPARE(best[a], 2.0);  // NaN rows are not a minimum
+    QCOMPARE(best[b], 5.0);
+    const std::vector<int64_t> onlyB{b};
+    QCOMPARE(r.minimumValues("val/loss", &onlyB).size(), size_t(1));
+    QCOMPARE(r.latestValues({"val/loss"}, &onlyB).count(a), size_t(0));
+    QCOMPARE(r.listRuns(onlyB).size(), size_t(1));
+    // A resume drops the rows after its checkpoint: the best value is recomputed.
+    w.deleteMetricsAfter(a, 10);
+    QCOMPARE(r.minimumValues("val/loss")[a], 3.0);
+    // Stamps move for the run that changed, not for the other; data_version tells a reader
+    // that another connection committed.
+    const auto stamps = r.runStamps();
+    const int64_t version = r.dataVersion();
+    QCOMPARE(r.dataVersion(), version);
+    w.logMetrics(b, {{"val/loss", 20, 4.0, 2}});
+    QVERIFY(r.dataVersion() != version);
+    const auto after = r.runStamps();
+    QCOMPARE(after.at(a), stamps.at(a));
+    QVERIFY(after.at(b) != stamps.at(b));
   }
   void refusesForeignDatabases() {
     QTemporaryDir dir;
