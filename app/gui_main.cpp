@@ -1,26 +1,38 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QPushButton>
 #include <QSettings>
 #include <QTabWidget>
 #include <QThread>
 #include <QTimer>
+#include <algorithm>
 
 #include "MainWindow.h"
+#include "bench/UiBench.h"
+#include "compare/ComparePane.h"
 #include "experiment/ExperimentPane.h"
+#include "runs/RunsTableModel.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setApplicationName("MoE Lab");
   QApplication::setOrganizationName("MoE Lab");
+  if (app.arguments().contains("--bench-ui")) {
+    QApplication::setOrganizationName("MoE Lab bench");  // leaves the user's recent files alone
+    return moelab::ui::runUiBench(app.arguments());
+  }
   QCommandLineParser cli;
   cli.setApplicationDescription("MoE Lab: train, watch and compare Mixture-of-Experts language models.");
   cli.addHelpOption();
   cli.addOption({"db", "Experiment database to open (default: the last one, else ./moelab.db).", "file"});
   cli.addOption({"experiment", "Load this experiment JSON into the editor.", "file"});
   cli.addOption({"start", "Start the loaded experiment at once (with --experiment)."});
+  cli.addOption({"bench-ui",
+                 "Measure UI responsiveness while training (--steps N), or with --large a 10,000-run "
+                 "database (--runs N --rows N); prints JSON."});
   cli.addOption({"screenshot", "Render the window to a PNG file and exit.", "file"});
   cli.addOption({"screenshots",
                  "Once the started run ends (or at once), save every view as DIR/<view>.png and exit.",
@@ -49,6 +61,18 @@ int main(int argc, char** argv) {
     const QString dir = cli.value("screenshots");
     auto capture = [&window, dir] {
       QDir().mkpath(dir);
+      // The compare view shows the runs of the database side by side (up to four).
+      QList<qint64> ids;
+      for (int r = 0; r < window.runsModel()->rowCount() && ids.size() < 4; ++r)
+        ids << window.runsModel()->runAt(r)->id;
+      if (ids.size() >= 2) {
+        QEventLoop wait;
+        QObject::connect(window.comparePane(), &moelab::ui::ComparePane::loaded, &wait, &QEventLoop::quit);
+        QTimer::singleShot(10000, &wait, &QEventLoop::quit);
+        std::sort(ids.begin(), ids.end());
+        window.compareRuns(ids);
+        wait.exec();
+      }
       bool ok = true;
       for (int i = 0; i < window.tabs()->count(); ++i) {
         window.tabs()->setCurrentIndex(i);

@@ -4,11 +4,13 @@
 #include <QContextMenuEvent>
 #include <QDir>
 #include <QFileDialog>
+#include <QKeyEvent>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QMenu>
 #include <QMessageBox>
+#include <QMouseEvent>
 #include <QToolButton>
 #include <QToolTip>
 #include <QValueAxis>
@@ -20,6 +22,28 @@
 #include "charts/PngExportDialog.h"
 
 namespace moelab::ui {
+namespace {
+// Ticks at 1, 2, 2.5 or 5 × 10^k, at most 6 of them, and a range that ends on ticks: unlike
+// QValueAxis::applyNiceNumbers, a 1..60 step axis becomes 0..60 (not 0..100).
+void setNiceRange(QValueAxis* axis, double lo, double hi, bool fromZero) {
+  if (!(hi > lo)) hi = lo + 1;
+  const double raw = (hi - lo) / 5.0, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double interval = magnitude * 10;
+  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+    if (magnitude * m >= raw) {
+      interval = magnitude * m;
+      break;
+    }
+  double first = std::floor(lo / interval) * interval, last = std::ceil(hi / interval) * interval;
+  if (fromZero && first > 0 && first <= interval) first = 0;
+  axis->setTickType(QValueAxis::TicksDynamic);
+  axis->setTickAnchor(first);
+  axis->setTickInterval(interval);
+  axis->setRange(first, last);
+  // Whole numbers as whole numbers; small and large values with as many digits as they need.
+  axis->setLabelFormat(interval >= 1 && std::abs(last) < 1e7 ? "%.0f" : "%.6g");
+}
+}  // namespace
 
 MetricChart::MetricChart(const QString& title, QWidget* parent) : QChartView(new QChart, parent) {
   chart()->setTitle(title);
@@ -27,6 +51,7 @@ MetricChart::MetricChart(const QString& title, QWidget* parent) : QChartView(new
   chart()->setMargins(QMargins(4, 4, 4, 4));
   setRenderHint(QPainter::Antialiasing);
   setRubberBand(QChartView::RectangleRubberBand);
+  setFocusPolicy(Qt::StrongFocus);  // arrow keys pan
   setMinimumSize(320, 220);
   xAxis_ = new QValueAxis;
   xAxis_->setTitleText("step");
@@ -80,6 +105,11 @@ void MetricChart::setXTitle(const QString& title) {
 void MetricChart::resetZoom() {
   chart()->zoomReset();
   autoRange_ = true;
+  redraw();
+}
+
+void MetricChart::redrawNow() {
+  redrawTimer_.stop();
   redraw();
 }
 
@@ -142,14 +172,12 @@ void MetricChart::redraw() {
   if (autoRange_) {
     const double xPad = xMax > xMin ? 0 : 1,
                  yPad = yMax > yMin ? (yMax - yMin) * 0.05 : std::max(1e-3, std::abs(yMax) * 0.05);
-    xAxis_->setRange(xMin - xPad, xMax + xPad);
-    xAxis_->applyNiceNumbers();  // ticks at round steps
+    setNiceRange(xAxis_, xMin - xPad, xMax + xPad, /*fromZero=*/xMin >= 0);
     if (logY_) {
       yAxis_->setRange(yMin / 1.1, yMax * 1.1);
     } else {  // no negative axis for a quantity that never is (learning rate, loss, memory)
-      auto* y = static_cast<QValueAxis*>(yAxis_);
-      y->setRange(yMin >= 0 ? std::max(0.0, yMin - yPad) : yMin - yPad, yMax + yPad);
-      y->applyNiceNumbers();
+      setNiceRange(static_cast<QValueAxis*>(yAxis_), yMin >= 0 ? std::max(0.0, yMin - yPad) : yMin - yPad,
+                   yMax + yPad, false);
     }
   }
   const int columns = std::max(50, int(chart()->plotArea().width()));
@@ -207,7 +235,59 @@ void MetricChart::wheelEvent(QWheelEvent* e) {
   e->accept();
 }
 
+void MetricChart::mousePressEvent(QMouseEvent* e) {
+  // Pan with the middle button, or Shift and the left button (the plain left drag is the zoom band).
+  if (e->button() == Qt::MiddleButton ||
+      (e->button() == Qt::LeftButton && e->modifiers() & Qt::ShiftModifier)) {
+    panning_ = true;
+    panFrom_ = e->pos();
+    autoRange_ = false;
+    e->accept();
+    return;
+  }
+  QChartView::mousePressEvent(e);
+}
+
+void MetricChart::mouseMoveEvent(QMouseEvent* e) {
+  if (panning_) {
+    const QPoint d = e->pos() - panFrom_;
+    chart()->scroll(-d.x(), d.y());
+    panFrom_ = e->pos();
+    e->accept();
+    return;
+  }
+  QChartView::mouseMoveEvent(e);
+}
+
+void MetricChart::keyPressEvent(QKeyEvent* e) {
+  const qreal stepX = chart()->plotArea().width() / 10, stepY = chart()->plotArea().height() / 10;
+  switch (e->key()) {
+    case Qt::Key_Left:
+      autoRange_ = false, chart()->scroll(-stepX, 0);
+      break;
+    case Qt::Key_Right:
+      autoRange_ = false, chart()->scroll(stepX, 0);
+      break;
+    case Qt::Key_Up:
+      autoRange_ = false, chart()->scroll(0, stepY);
+      break;
+    case Qt::Key_Down:
+      autoRange_ = false, chart()->scroll(0, -stepY);
+      break;
+    case Qt::Key_Home:
+      resetZoom();
+      break;
+    default:
+      QChartView::keyPressEvent(e);
+  }
+}
+
 void MetricChart::mouseReleaseEvent(QMouseEvent* e) {
+  if (panning_) {
+    panning_ = false;
+    e->accept();
+    return;
+  }
   if (e->button() == Qt::LeftButton) autoRange_ = false;  // a rubber-band zoom
   if (e->button() == Qt::RightButton) return;             // the context menu, not QChartView's zoom-out
   QChartView::mouseReleaseEvent(e);

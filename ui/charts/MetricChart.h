@@ -17,7 +17,7 @@ namespace moelab::ui {
 // as they arrive; redraws are coalesced (at most one per 40 ms: 25 per second however fast data
 // comes) and draw a per-pixel-column min/max reduction of the full series with one replace() per
 // series. Optional debiased-EMA smoothing drawn over the raw curve, log-scale Y, zoom (wheel and
-// rubber band), reset, hover values, PNG export.
+// rubber band), pan (middle- or Shift-drag, arrow keys), reset (Home, menu), hover values, PNG.
 class MetricChart : public QChartView {
   Q_OBJECT
  public:
@@ -29,6 +29,7 @@ class MetricChart : public QChartView {
   void setLogY(bool on);
   void setXTitle(const QString& title);
   void resetZoom();
+  void redrawNow();  // at once, not coalesced (benchmarks, exports)
   // Renders at `size` (works offscreen); false when the file cannot be written.
   bool savePng(const QString& path, const QSize& size);
   void exportPngInteractively();  // PngExportDialog, then savePng
@@ -44,6 +45,9 @@ class MetricChart : public QChartView {
 
  protected:
   void wheelEvent(QWheelEvent* e) override;
+  void mousePressEvent(QMouseEvent* e) override;
+  void mouseMoveEvent(QMouseEvent* e) override;
+  void keyPressEvent(QKeyEvent* e) override;
   void mouseReleaseEvent(QMouseEvent* e) override;
   void contextMenuEvent(QContextMenuEvent* e) override;
   void resizeEvent(QResizeEvent* e) override;
@@ -61,6 +65,8 @@ class MetricChart : public QChartView {
   QAbstractAxis* yAxis_ = nullptr;
   QTimer redrawTimer_;
   QToolButton* pngButton_;
+  QPoint panFrom_;
+  bool panning_ = false;
   double smoothing_ = 0.0;
   bool logY_ = false, autoRange_ = true;
   int redraws_ = 0, drawn_ = 0;

@@ -157,12 +157,28 @@ void ComparePane::fillTable() {
     table_->insertRow(r);
     QStringList cells{QString::fromStdString(row.section), QString::fromStdString(row.field)};
     for (const auto& v : row.values) cells << QString::fromStdString(v);
+    // Config fields that differ are highlighted; in a loss or perplexity row the best (lowest)
+    // value is bold.
+    const bool lossRow = row.section != "config" && (row.field.find("loss") != std::string::npos ||
+                                                     row.field.find("perplexity") != std::string::npos);
+    int best = -1;
+    for (int c = 2; lossRow && row.differs && c < cells.size(); ++c) {
+      bool ok = false;
+      const double v = cells[c].toDouble(&ok);
+      if (ok && (best < 0 || v < cells[best].toDouble())) best = c;
+    }
     for (int c = 0; c < cells.size(); ++c) {
       auto* item = new QTableWidgetItem(cells[c]);
-      if (row.differs) {
+      if (row.differs && row.section == "config") {
         item->setBackground(kDiffers);
         item->setForeground(Qt::black);
         item->setToolTip("differs between the runs");
+      }
+      if (c == best) {
+        QFont f = item->font();
+        f.setBold(true);
+        item->setFont(f);
+        item->setToolTip("best (lowest) of the runs");
       }
       table_->setItem(r, c, item);
     }

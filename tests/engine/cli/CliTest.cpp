@@ -152,6 +152,15 @@ class CliTest : public QObject {
     QVERIFY(e["tokens"].toInt() > 0);
 
     QCOMPARE(cli({"export-weights", "--run", "1", "--out", "w.safetensors", "--db", "runs.db"}).code, 0);
+    // Wide CSV, a second run to compare with, report folders.
+    auto wide = cli({"metrics", "export", "--run", "1", "--csv", "-", "--wide", "--db", "runs.db"});
+    QVERIFY(wide.out.startsWith("step,wall_time,"));
+    QCOMPARE(wide.out.split('\n', Qt::SkipEmptyParts).size(), 1 + 6);    // one row per step
+    QCOMPARE(cli({"runs", "compare", "1", "--db", "runs.db"}).code, 2);  // needs two runs
+    QCOMPARE(cli({"report", "--run", "1", "--out", "rep", "--db", "runs.db"}).code, 0);
+    QVERIFY(QFile::exists(dir_.path() + "/rep/index.html"));
+    QVERIFY(QFile::exists(dir_.path() + "/rep/metrics-wide.csv"));
+    QCOMPARE(cli({"report", "--run", "99", "--out", "rep2", "--db", "runs.db"}).code, 2);
     // Reading commands never write to the database (they work on read-only files too).
     QVERIFY(fileBytes("runs.db") == dbBefore && fileBytes("runs.db-wal") == walBefore);
     QFile(dir_.path() + "/empty.db").open(QIODevice::WriteOnly);

@@ -1,3 +1,4 @@
+#include <QValueAxis>
 #include <QtTest/QtTest>
 #include <random>
 
@@ -69,6 +70,32 @@ class ChartsTest : public QObject {
     QImage img(path);
     QCOMPARE(img.size(), QSize(1000, 640));
     QVERIFY(!chart.savePng(d.path() + "/missing/dir/chart.png", QSize(10, 10)));
+  }
+  void axesEndOnRoundTicksAndPanMovesTheView() {
+    MetricChart chart("loss");
+    chart.resize(600, 400);
+    chart.show();
+    QVector<QPointF> pts;
+    for (int i = 1; i <= 60; ++i) pts.push_back({double(i), 10.0 - i * 0.01});
+    chart.appendPoints("a", pts);
+    chart.redrawNow();
+    auto* x = qobject_cast<QValueAxis*>(chart.chart()->axes(Qt::Horizontal).first());
+    QCOMPARE(x->min(), 0.0);  // 1..60 -> 0..60, not 0..100
+    QCOMPARE(x->max(), 60.0);
+    // Arrow keys pan, Home resets.
+    QTest::keyClick(&chart, Qt::Key_Right);
+    QVERIFY(x->min() > 0.0);
+    QTest::keyClick(&chart, Qt::Key_Home);
+    QCOMPARE(x->min(), 0.0);
+    // Shift-drag pans too.
+    const QPoint c = chart.rect().center();
+    QTest::mousePress(chart.viewport(), Qt::LeftButton, Qt::ShiftModifier, c);
+    QMouseEvent move(QEvent::MouseMove, QPointF(c - QPoint(60, 0)),
+                     chart.viewport()->mapToGlobal(QPointF(c - QPoint(60, 0))), Qt::LeftButton,
+                     Qt::LeftButton, Qt::ShiftModifier);
+    QApplication::sendEvent(chart.viewport(), &move);
+    QTest::mouseRelease(chart.viewport(), Qt::LeftButton, Qt::ShiftModifier, c - QPoint(60, 0));
+    QVERIFY2(x->min() > 0.0, qPrintable(QString::number(x->min())));
   }
 };
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the desktop app under Xvfb (offscreen when xvfb-run is missing) with a tiny real run and
+# saves every view as docs/screenshots/<view>.png. A second tiny run is trained first with the CLI
+# into the same database, so the runs table and the compare view have two runs to show.
+# Usage: scripts/screenshots.sh [OUTDIR]   (data: $MOELAB_DATA_DIR, default ../shared/data)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-docs/screenshots}"
+export MOELAB_DATA_DIR="${MOELAB_DATA_DIR:-$(cd .. && pwd)/shared/data}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cat > "$work/tiny.json" <<'JSON'
+{
+  "model": {"architecture": "gnn_moe", "embed_dim": 64, "num_layers": 2, "num_heads": 4,
+            "num_experts": 4, "gnn_layers": 1, "max_seq_length": 64},
+  "data": {"dataset": "wikitext-2", "tokenizer": "gpt2", "num_train_samples": 2000, "num_eval_samples": 64},
+  "train": {"batch_size": 8, "max_steps": 60, "eval_every": 15, "eval_batches": 4, "log_every": 1,
+            "warmup_steps": 10, "seed": 7}
+}
+JSON
+build/bin/moelab-cli train "$work/tiny.json" --db "$work/shots.db" --name "two experts" \
+  --set model.num_experts=2 --set train.learning_rate=0.002 > "$work/cli.log" 2>&1
+run_app=(build/bin/moelab --db "$work/shots.db" --experiment "$work/tiny.json" --start --screenshots "$out")
+export XDG_CONFIG_HOME="$work/config"  # the user's recent databases stay as they are
+if command -v xvfb-run > /dev/null; then
+  xvfb-run -a -s "-screen 0 1600x1000x24" "${run_app[@]}"
+else
+  QT_QPA_PLATFORM=offscreen "${run_app[@]}"
+fi
+ls -1 "$out"/*.png
