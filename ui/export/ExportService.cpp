@@ -107,37 +107,37 @@ void ExportService::exportWeights(qint64 run, const QString& path, bool best) {
   });
 }
 
-void ExportService::exportRunReport(qint64 run, const QString& folder, const QVector<ChartImage>& charts) {
+template <typename Write>
+void ExportService::reportInBackground(const QString& folder, const QVector<ChartImage>& charts,
+                                       Write write) {
   QString error;
-  const auto images = renderCharts(folder, charts, error);
+  const auto images = renderCharts(folder, charts, error);  // widgets: on the UI thread
   if (!error.isEmpty()) {
     emit finished(false, error);
     return;
   }
-  const std::string out = folder.toStdString();
-  runInBackground([run, out, images, folder](const ExperimentStore& store) {
-    const auto files = writeRunReport(store, run, out, images);
-    return QString("report of run %1 written to %2/index.html (%3 files)")
-        .arg(run)
-        .arg(folder)
-        .arg(files.size());
-  });
+  runInBackground([images, write](const ExperimentStore& store) { return write(store, images); });
+}
+
+void ExportService::exportRunReport(qint64 run, const QString& folder, const QVector<ChartImage>& charts) {
+  reportInBackground(folder, charts,
+                     [run, folder](const ExperimentStore& store, const std::vector<ReportImage>& images) {
+                       const auto files = writeRunReport(store, run, folder.toStdString(), images);
+                       return QString("report of run %1 written to %2/index.html (%3 files)")
+                           .arg(run)
+                           .arg(folder)
+                           .arg(files.size());
+                     });
 }
 
 void ExportService::exportComparisonReport(const QList<qint64>& runs, const QString& folder,
                                            const QVector<ChartImage>& charts) {
-  QString error;
-  const auto images = renderCharts(folder, charts, error);
-  if (!error.isEmpty()) {
-    emit finished(false, error);
-    return;
-  }
-  const std::string out = folder.toStdString();
   const std::vector<int64_t> ids(runs.begin(), runs.end());
-  runInBackground([ids, out, images, folder](const ExperimentStore& store) {
-    const auto files = writeComparisonReport(store, ids, out, images);
-    return QString("comparison report written to %1/index.html (%2 files)").arg(folder).arg(files.size());
-  });
+  reportInBackground(
+      folder, charts, [ids, folder](const ExperimentStore& store, const std::vector<ReportImage>& images) {
+        const auto files = writeComparisonReport(store, ids, folder.toStdString(), images);
+        return QString("comparison report written to %1/index.html (%2 files)").arg(folder).arg(files.size());
+      });
 }
 
 }  // namespace moelab::ui

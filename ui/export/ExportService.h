@@ -31,6 +31,8 @@ class ExportService : public QObject {
  private:
   template <typename Work>
   void runInBackground(Work work);
+  template <typename Write>
+  void reportInBackground(const QString& folder, const QVector<ChartImage>& charts, Write write);
   QString dbPath_;
   int pending_ = 0;
 };
