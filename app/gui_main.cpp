@@ -1,20 +1,15 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
-#include <QEventLoop>
 #include <QFileInfo>
 #include <QPushButton>
 #include <QSettings>
-#include <QTabWidget>
-#include <QThread>
 #include <QTimer>
-#include <algorithm>
 
 #include "MainWindow.h"
+#include "ScreenshotTour.h"
 #include "bench/UiBench.h"
-#include "compare/ComparePane.h"
 #include "experiment/ExperimentPane.h"
-#include "runs/RunsTableModel.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -60,28 +55,7 @@ int main(int argc, char** argv) {
   if (cli.isSet("screenshots")) {
     const QString dir = cli.value("screenshots");
     auto capture = [&window, dir] {
-      QDir().mkpath(dir);
-      // The compare view shows the runs of the database side by side (up to four).
-      QList<qint64> ids;
-      for (int r = 0; r < window.runsModel()->rowCount() && ids.size() < 4; ++r)
-        ids << window.runsModel()->runAt(r)->id;
-      if (ids.size() >= 2) {
-        QEventLoop wait;
-        QObject::connect(window.comparePane(), &moelab::ui::ComparePane::loaded, &wait, &QEventLoop::quit);
-        QTimer::singleShot(10000, &wait, &QEventLoop::quit);
-        std::sort(ids.begin(), ids.end());
-        window.compareRuns(ids);
-        wait.exec();
-      }
-      bool ok = true;
-      for (int i = 0; i < window.tabs()->count(); ++i) {
-        window.tabs()->setCurrentIndex(i);
-        QApplication::processEvents();
-        QThread::msleep(100);
-        QApplication::processEvents();
-        ok &= window.grab().save(dir + "/" + window.tabs()->tabText(i).toLower().replace(' ', '-') + ".png");
-      }
-      QApplication::exit(ok ? 0 : 1);
+      QApplication::exit(moelab::ui::captureScreenshots(window, dir) ? 0 : 1);
     };
     if (cli.isSet("start"))
       QObject::connect(&window, &moelab::ui::MainWindow::runEnded, [&window, capture](qint64 id) {

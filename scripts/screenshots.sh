@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the desktop app under Xvfb (offscreen when xvfb-run is missing) with a tiny real run and
-# saves every view as docs/screenshots/<view>.png. A second tiny run is trained first with the CLI
-# into the same database, so the runs table and the compare view have two runs to show.
+# saves every view as docs/screenshots/<view>.png. Two tiny runs are trained first with the CLI into
+# the same database (a gnn_moe to compare with, a sparse_moe for the usage, routing and network views).
 # Usage: scripts/screenshots.sh [OUTDIR]   (data: $MOELAB_DATA_DIR, default ../shared/data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,10 @@ cat > "$work/tiny.json" <<'JSON'
 JSON
 build/bin/moelab-cli train "$work/tiny.json" --db "$work/shots.db" --name "two experts" \
   --set model.num_experts=2 --set train.learning_rate=0.002 > "$work/cli.log" 2>&1
+# A sparse top-2 MoE of 8 experts for the usage and routing views and the network pane.
+build/bin/moelab-cli train "$work/tiny.json" --db "$work/shots.db" --name "sparse top-2 of 8" \
+  --set model.architecture=sparse_moe --set model.num_experts=8 --set model.top_k=2 \
+  --set model.position=rope --set model.norm=rmsnorm --set train.learning_rate=0.002 >> "$work/cli.log" 2>&1
 run_app=(build/bin/moelab --db "$work/shots.db" --experiment "$work/tiny.json" --start --screenshots "$out")
 export XDG_CONFIG_HOME="$work/config"  # the user's recent databases stay as they are
 if command -v xvfb-run > /dev/null; then

@@ -15,11 +15,13 @@
 #include "compare/ComparePane.h"
 #include "data/DataMissingDialog.h"
 #include "experiment/ExperimentPane.h"
+#include "experts/ExpertViewsPane.h"
 #include "export/ExportService.h"
 #include "run/RunPage.h"
 #include "run/RunWorker.h"
 #include "runs/RunsPane.h"
 #include "runs/RunsTableModel.h"
+#include "sim/SimulatorPane.h"
 #include "store/DatabaseSession.h"
 #include "store/ExperimentStore.h"
 #include "store/StorePoller.h"
@@ -36,11 +38,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   experimentPane_ = new ExperimentPane;
   runPage_ = new RunPage(exports_);
   comparePane_ = new ComparePane(exports_);
+  expertViews_ = new ExpertViewsPane;
+  simulatorPane_ = new SimulatorPane;
   tabs_ = new QTabWidget;
   tabs_->addTab(runsPane_, "Runs");
   tabs_->addTab(experimentPane_, "Experiment");
   tabs_->addTab(runPage_, "Run");
   tabs_->addTab(comparePane_, "Compare");
+  tabs_->addTab(expertViews_, "Experts");
+  tabs_->addTab(simulatorPane_, "Network");
   setCentralWidget(tabs_);
   status_ = new QLabel;
   statusBar()->addWidget(status_, 1);
@@ -117,8 +123,12 @@ bool MainWindow::openDatabase(const QString& path) {
               runsModel_->setRuns(runs);
             else
               runsModel_->mergeRuns(runs);
-            for (const auto& r : runs)
+            for (const auto& r : runs) {
               if (r.id == runPage_->runId()) runPage_->updateSummary(r);
+              // Its stamp moved: new metrics or artifacts (this process or another one).
+              if (r.id == expertViews_->runId() && !complete) expertViews_->refresh();
+            }
+            simulatorPane_->mergeRuns(runs, complete);
             status_->setText(QString("%1 · %2 runs · %3 training here")
                                  .arg(session_->path())
                                  .arg(runsModel_->rowCount())
@@ -131,6 +141,8 @@ bool MainWindow::openDatabase(const QString& path) {
       });
   exports_->setDatabase(session_->path());
   comparePane_->setDatabase(session_->path());
+  expertViews_->setDatabase(session_->path());
+  simulatorPane_->setDatabase(session_->path());
   connect(session_->poller(), &StorePoller::failed, this,
           [this](const QString& m) { status_->setText("Database: " + m); });
   QSettings settings;
@@ -242,6 +254,7 @@ void MainWindow::showRun(qint64 runId) {
   auto record = session_->store().run(runId);
   if (!record) return;
   runPage_->showRun(*record);
+  expertViews_->showRun(runId);
   session_->watch(runId, RunPage::chartedKeys());
   tabs_->setCurrentWidget(runPage_);
 }

@@ -18,10 +18,12 @@ class RunPage;
 class RunWorker;
 class ComparePane;
 class ExportService;
+class ExpertViewsPane;
+class SimulatorPane;
 
 // Composition root of the desktop app: wires the open database (DatabaseSession), the panes
-// (Runs, Experiment, Run; the expert views, network simulator, sweeps and routing profile join as
-// panes of their own) and the run workers. Holds no training math and no SQL.
+// (Runs, Experiment, Run, Compare, Experts, Network; sweeps and the routing profile join as panes
+// of their own) and the run workers. Holds no training math and no SQL.
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
@@ -42,6 +44,8 @@ class MainWindow : public QMainWindow {
   RunPage* runPage() const { return runPage_; }
   ComparePane* comparePane() const { return comparePane_; }
   ExportService* exports() const { return exports_; }
+  ExpertViewsPane* expertViews() const { return expertViews_; }
+  SimulatorPane* simulatorPane() const { return simulatorPane_; }
   void compareRuns(const QList<qint64>& runIds);
   // Where runs look for data first (Choose folder / Fetch in the data-missing dialog; saved).
   QString dataDirectory() const { return dataDir_; }
@@ -69,6 +73,8 @@ class MainWindow : public QMainWindow {
   ExperimentPane* experimentPane_;
   RunPage* runPage_;
   ComparePane* comparePane_;
+  ExpertViewsPane* expertViews_;
+  SimulatorPane* simulatorPane_;
   ExportService* exports_;
   QTabWidget* tabs_;
   QString dataDir_;

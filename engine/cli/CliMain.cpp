@@ -41,7 +41,8 @@ Usage:
                                                                  exit 1 when a file is damaged)
   moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--data-dir D] [--json]
   moelab-cli simulate SCENARIO.json [--set path=value]... [--json] [--csv OUT] [--bench]
-                                                                 (expert-parallel all-to-all simulator)
+                   [--traffic-from-run ID [--step N] [--db F]]   (expert-parallel all-to-all simulator;
+                                                                 a sparse_moe run's expert counts as traffic)
   moelab-cli config-help                                         (every config key)
 
 Every command takes --help.

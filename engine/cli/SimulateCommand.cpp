@@ -6,17 +6,36 @@
 #include <iostream>
 
 #include "cli/CliArgs.h"
+#include "cli/CliCommon.h"
 #include "cli/Commands.h"
-#include "io/CsvWriter.h"
 #include "sim/Scenario.h"
+#include "sim/ScenarioCsv.h"
+#include "store/ExperimentStore.h"
+#include "store/ExpertArtifacts.h"
 #include "util/Errors.h"
 
 namespace moelab::cli {
 
 int simulateCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {"json", "bench"}, {"set", "csv"});
+  auto a = CliArgs::parse(words, {"json", "bench"}, {"set", "csv", "db", "traffic-from-run", "step"});
   if (a.positional.size() != 1) throw UserError("simulate takes one SCENARIO.json");
-  auto scenario = sim::Scenario::load(a.positional[0], a.all("set"));
+  sim::Scenario scenario;
+  if (a.has("traffic-from-run")) {
+    // A sparse_moe run's measured expert counts as the traffic (see sim::withMeasuredTraffic).
+    auto doc = sim::Scenario::schema().readDocument(a.positional[0], a.all("set"));
+    auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);
+    const int64_t run = a.getInt("traffic-from-run", 0);
+    const auto rec = store->run(run);
+    if (!rec) throw UserError("run " + std::to_string(run) + " is not in this database");
+    int64_t used = -1;
+    auto counts = runExpertCounts(*store, run, a.getInt("step", -1), &used);
+    const int topK = int(rec->config.value("model", nlohmann::json::object()).value("top_k", 0));
+    scenario = sim::Scenario::fromJson(sim::withMeasuredTraffic(doc, counts, topK));
+    std::fprintf(stderr, "traffic: run %lld, step %lld, %zu MoE layers x %zu experts, top-%d\n",
+                 (long long)run, (long long)used, counts.size(), counts.front().size(), scenario.topK);
+  } else {
+    scenario = sim::Scenario::load(a.positional[0], a.all("set"));
+  }
   if (a.has("bench")) {
     // Times the configured variant alone: traffic generation plus every all-to-all of every step.
     auto medianOf = [](auto&& fn) {
@@ -50,18 +69,7 @@ int simulateCommand(const Words& words) {
   if (a.has("csv")) {
     std::ofstream csv(a.get("csv"));
     if (!csv) throw UserError("cannot write " + a.get("csv"));
-    CsvWriter w(csv);
-    for (const char* h : {"scenario", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "slowdown_vs_balanced",
-                          "bytes_per_step", "inter_node_bytes_per_step", "bottleneck"})
-      w.text(h);
-    w.endRow();
-    for (const auto& r : result["comparison"]) {
-      w.text(r["name"].get<std::string>());
-      for (const char* k : {"mean_ms", "p50_ms", "p95_ms", "p99_ms", "slowdown_vs_balanced", "bytes_per_step",
-                            "inter_node_bytes_per_step"})
-        w.number(r[k].get<double>());
-      w.text(r["bottleneck"].get<std::string>()).endRow();
-    }
+    sim::writeComparisonCsv(csv, result);
   }
   if (a.has("json")) {
     std::cout << result.dump() << "\n";

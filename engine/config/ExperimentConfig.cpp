@@ -44,6 +44,7 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
              t["weight_decay"], t["grad_clip"],     c.json["loss"]["ignore_token_zero"]};
   c.train.checkpointEvery = t["checkpoint_every"];
   c.train.checkpointMinutes = t["checkpoint_minutes"];
+  c.train.expertViews = t["expert_views"];
   if (c.model.embedDim % c.model.numHeads != 0)
     throw ConfigError("model.num_heads: expected a divisor of model.embed_dim (" +
                       std::to_string(c.model.embedDim) + "), got " + std::to_string(c.model.numHeads));

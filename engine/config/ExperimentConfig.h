@@ -43,6 +43,7 @@ struct TrainConfig {
   bool ignoreTokenZero;
   int64_t checkpointEvery = 0;      // steps; 0 = off
   double checkpointMinutes = 10.0;  // of training since the last save; 0 = off
+  bool expertViews = true;          // expert_counts / coupling artifacts
 };
 
 // A validated experiment: typed sections plus the full JSON (defaults filled) it came from.

@@ -174,6 +174,16 @@ const ConfigSchema& ConfigSchema::experiment() {
       integer("train.seed", 42, 0, {}, "seed for initialisation, data order and dropout"),
       integer("train.log_every", 10, 1, {}, "record training metrics every N steps"),
       integer("train.threads", 0, 0, 1024, "torch intra-op threads (0 = all cores)"),
+      {"train.expert_views",
+       FieldType::Boolean,
+       true,
+       {},
+       {},
+       false,
+       {},
+       "store what the expert views show: per-expert token counts at every log step (sparse_moe), "
+       "the effective expert coupling and output shares at every evaluation (gnn_moe)",
+       "gnn_moe,sparse_moe"},
 
       {"loss.ignore_token_zero",
        FieldType::Boolean,

@@ -22,6 +22,12 @@ torch::Tensor ExpertGraphConvImpl::forward(const torch::Tensor& h) {
   auto content = torch::sigmoid(si.unsqueeze(2) + sj.unsqueeze(1) + edge->bias);  // [N, E, E]
   auto offDiagonal = 1.0 - torch::eye(E, h.options());
   auto weights = content * (adjacency() * offDiagonal).unsqueeze(0);
+  if (recording) {
+    torch::NoGradGuard noGrad;
+    auto w = rows.defined() ? weights.detach().index_select(0, rows) : weights.detach();
+    lastEffective = w.mean(0);
+    lastSpread = w.std(0, /*unbiased=*/false);
+  }
   auto messages = torch::bmm(weights, h);  // [N, E, D]
   return torch::gelu(neighbour(messages) + self(h));
 }
@@ -36,7 +42,21 @@ GnnCouplerImpl::GnnCouplerImpl(int64_t e, int64_t d, int64_t layers) {
 torch::Tensor GnnCouplerImpl::forward(const torch::Tensor& expertOutputs) {
   auto h = expertOutputs;
   for (const auto& layer : *gnn) h = layer->as<ExpertGraphConv>()->forward(h) + h;
+  if (gnn->size() > 0 && gnn[0]->as<ExpertGraphConv>()->recording) {
+    torch::NoGradGuard noGrad;
+    auto& rows = gnn[0]->as<ExpertGraphConv>()->rows;
+    auto norms = (rows.defined() ? h.detach().index_select(0, rows) : h.detach()).norm(2, -1).mean(0);
+    lastShare = norms / norms.sum().clamp_min(1e-30);
+  }
   return norm(torch::gelu(combine(h.mean(1))));
+}
+
+void GnnCouplerImpl::record(bool on, const torch::Tensor& rows) {
+  for (const auto& layer : *gnn) {
+    auto* conv = layer->as<ExpertGraphConv>();
+    conv->recording = on;
+    conv->rows = rows;
+  }
 }
 
 std::vector<torch::Tensor> GnnCouplerImpl::adjacencies() const {

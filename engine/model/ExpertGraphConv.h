@@ -16,6 +16,11 @@ struct ExpertGraphConvImpl : torch::nn::Module {
   torch::Tensor adjacency() const;                // sigmoid(adjacency_logits), [E, E]
 
   torch::Tensor adjacencyLogits;
+  // Coupling probe (set by GnnCoupler): while `recording`, forward also keeps the effective
+  // message weights A_ij c_ij (zero on the diagonal) averaged over the token rows `rows`
+  // (undefined = all) and their standard deviation across those tokens, both [E, E], detached.
+  bool recording = false;
+  torch::Tensor rows, lastEffective, lastSpread;
   torch::nn::Linear edge{nullptr}, neighbour{nullptr}, self{nullptr};
 };
 TORCH_MODULE(ExpertGraphConv);
@@ -26,6 +31,12 @@ struct GnnCouplerImpl : torch::nn::Module {
 
   torch::Tensor forward(const torch::Tensor& expertOutputs);  // [N, E, D] -> [N, D]
   std::vector<torch::Tensor> adjacencies() const;
+
+  // Records the next forwards' coupling (see ExpertGraphConv) over token rows `rows`, and each
+  // expert's share of the coupled output: the mean over those tokens of the norm of its post-GNN
+  // state, normalised over experts ([E], sums to 1). Off again with record(false, {}).
+  void record(bool on, const torch::Tensor& rows);
+  torch::Tensor lastShare;
 
   torch::nn::ModuleList gnn;
   torch::nn::Linear combine{nullptr};

@@ -54,6 +54,14 @@ torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens, const torc
   torch::Tensor realTokens;
   if (mask.defined() && cfg.architecture == "sparse_moe" && !mask.all().item<bool>())
     realTokens = mask.reshape({-1}).nonzero().reshape({-1});
+  if (cfg.architecture == "gnn_moe") {
+    torch::Tensor rows;  // the coupling of padding is not what tokens see
+    if (recordingCoupling_ && mask.defined() && !mask.all().item<bool>())
+      rows = mask.reshape({-1}).nonzero().reshape({-1});
+    for (const auto& layer : *layers)
+      if (auto* l = layer->as<TransformerLayer>(); l && l->coupler)
+        l->coupler->record(recordingCoupling_, rows);
+  }
   auto x = tokenEmbedding(tokens);
   if (positionEmbedding) x = x + positionEmbedding(torch::arange(T, tokens.options())).unsqueeze(0);
   x = fastDropout(x, cfg.dropout, is_training());
@@ -121,6 +129,23 @@ std::vector<std::vector<torch::Tensor>> LanguageModelImpl::adjacencies() const {
   for (const auto& layer : *layers) {
     auto* l = layer->as<TransformerLayer>();
     if (l && l->coupler) out.push_back(l->coupler->adjacencies());
+  }
+  return out;
+}
+
+std::vector<ExpertCoupling> LanguageModelImpl::lastCoupling() const {
+  std::vector<ExpertCoupling> out;
+  for (const auto& layer : *layers) {
+    auto* l = layer->as<TransformerLayer>();
+    if (!l || !l->coupler || !l->coupler->lastShare.defined()) continue;
+    ExpertCoupling c;
+    for (const auto& g : *l->coupler->gnn) {
+      auto* conv = g->as<ExpertGraphConv>();
+      c.effective.push_back(conv->lastEffective);
+      c.spread.push_back(conv->lastSpread);
+    }
+    c.share = l->coupler->lastShare;
+    out.push_back(std::move(c));
   }
   return out;
 }

@@ -13,6 +13,14 @@
 
 namespace moelab {
 
+// What tokens actually see of one gnn_moe layer's expert graph (see GnnCoupler::record):
+// per GNN layer the mean and the spread across tokens of A_ij c_ij ([E, E]), and each expert's
+// share of the coupled output ([E]).
+struct ExpertCoupling {
+  std::vector<torch::Tensor> effective, spread;
+  torch::Tensor share;
+};
+
 // One gnn_moe or dense layer: E expert blocks on the same input, mixed by the GNN coupler
 // (gnn_moe: x + coupler), or a single block (dense).
 struct TransformerLayerImpl : torch::nn::Module {
@@ -46,6 +54,10 @@ struct LanguageModelImpl : torch::nn::Module {
   ParameterBreakdown parameterBreakdown() const;
   // sigmoid(adjacency) of every GNN layer, [layer][gnn_layer] -> [E, E]; empty unless gnn_moe.
   std::vector<std::vector<torch::Tensor>> adjacencies() const;
+  // While on, forwards record each gnn_moe layer's coupling over the real tokens of their mask.
+  void recordCoupling(bool on) { recordingCoupling_ = on; }
+  // The coupling of the last recorded forward, one per gnn_moe layer; empty otherwise.
+  std::vector<ExpertCoupling> lastCoupling() const;
   // Forward matmul FLOPs per token at full sequence length (active experts only).
   double forwardFlopsPerToken(int64_t seqLen) const;
 
@@ -54,6 +66,9 @@ struct LanguageModelImpl : torch::nn::Module {
   torch::nn::ModuleList layers;
   torch::Tensor finalNormWeight, finalNormBias;
   torch::nn::Linear head{nullptr};  // null when tied
+
+ private:
+  bool recordingCoupling_ = false;
 };
 TORCH_MODULE(LanguageModel);
 

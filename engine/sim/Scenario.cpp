@@ -53,6 +53,7 @@ Placement makePlacement(const Scenario& s, const std::string& kind, const std::v
 struct VariantResult {
   std::vector<double> stepSeconds;
   std::vector<double> gpuSentBytes, gpuFinishSeconds;  // means over steps, first layer's dispatch
+  std::vector<double> gpuCombineSeconds;               // means over steps, first layer's combine
   double bytesPerStep = 0, interBytesPerStep = 0;
   double dispatchSeconds = 0, latencySeconds = 0;  // means, first layer's forward dispatch
   std::map<std::string, int> bottlenecks;
@@ -76,6 +77,7 @@ VariantResult simulateVariant(const Scenario& s, const TrafficSpec& traffic, con
   VariantResult r;
   r.gpuSentBytes.assign(size_t(G), 0.0);
   r.gpuFinishSeconds.assign(size_t(G), 0.0);
+  r.gpuCombineSeconds.assign(size_t(G), 0.0);
   std::normal_distribution<double> z(0.0, 1.0);
   const double perToken = double(s.topK) * double(s.hidden);
   for (int step = 0; step < s.steps; ++step) {
@@ -112,6 +114,7 @@ VariantResult simulateVariant(const Scenario& s, const TrafficSpec& traffic, con
         for (int g = 0; g < G; ++g) {
           r.gpuSentBytes[size_t(g)] += fwdDispatch.sentBytes[size_t(g)] / s.steps;
           r.gpuFinishSeconds[size_t(g)] += fwdDispatch.finishSeconds[size_t(g)] / s.steps;
+          r.gpuCombineSeconds[size_t(g)] += fwdCombine.finishSeconds[size_t(g)] / s.steps;
         }
         r.dispatchSeconds += fwdDispatch.seconds / s.steps;
         r.latencySeconds += fwdDispatch.latencySeconds / s.steps;
@@ -127,6 +130,12 @@ VariantResult simulateVariant(const Scenario& s, const TrafficSpec& traffic, con
   r.bytesPerStep /= s.steps;
   r.interBytesPerStep /= s.steps;
   return r;
+}
+
+std::vector<double> toMs(const std::vector<double>& seconds) {
+  std::vector<double> ms;
+  for (double x : seconds) ms.push_back(x * 1e3);
+  return ms;
 }
 
 nlohmann::json summary(const std::string& name, const VariantResult& v, double balancedMean) {
@@ -308,6 +317,18 @@ Scenario Scenario::load(const std::string& path, const std::vector<std::string>&
   return fromJson(schema().readDocument(path, overrides));
 }
 
+nlohmann::json withMeasuredTraffic(nlohmann::json doc, const std::vector<std::vector<double>>& counts,
+                                   int topK) {
+  if (counts.empty() || counts.front().empty())
+    throw UserError("measured traffic: no expert counts to use (empty per-layer arrays)");
+  doc["traffic"]["kind"] = "counts";
+  doc["traffic"]["counts"] = counts;
+  doc["model"]["num_experts"] = int64_t(counts.front().size());
+  doc["model"]["layers"] = int64_t(counts.size());
+  if (topK > 0) doc["model"]["top_k"] = topK;
+  return doc;
+}
+
 std::vector<double> simulateStepTimes(const Scenario& s) {
   return simulateVariant(s, s.traffic, s.placement, s.replicateHot).stepSeconds;
 }
@@ -377,12 +398,9 @@ nlohmann::json runScenario(const Scenario& s) {
           {"breakdown", breakdown},
           {"per_gpu",
            {{"sent_bytes", main.gpuSentBytes},
-            {"finish_ms",
-             [&] {
-               std::vector<double> ms;
-               for (double x : main.gpuFinishSeconds) ms.push_back(x * 1e3);
-               return ms;
-             }()}}},
+            {"finish_ms", toMs(main.gpuFinishSeconds)},
+            {"combine_finish_ms", toMs(main.gpuCombineSeconds)}}},
+          {"gpus_per_node", s.cluster.gpusPerNode},
           {"traffic_matrix", {{"unit", perGpu ? "gpu" : "node"}, {"bytes", matrix}}},
           {"comparison", comparison}};
 }

@@ -32,6 +32,13 @@ struct Scenario {
   static Scenario load(const std::string& path, const std::vector<std::string>& overrides = {});
 };
 
+// `doc` (a scenario document) with its traffic replaced by measured tokens per expert, one array
+// per MoE layer (e.g. a sparse_moe run's expert_counts): traffic.kind = counts, model.num_experts
+// and model.layers from the counts, model.top_k when topK > 0. The CLI and the app both use it, so
+// the same run gives the same result in both.
+nlohmann::json withMeasuredTraffic(nlohmann::json doc, const std::vector<std::vector<double>>& counts,
+                                   int topK);
+
 // Everything a chart needs, so the desktop app never recomputes.
 nlohmann::json runScenario(const Scenario& s);
 // Just the step-time samples of one variant (for benchmarks and tests).

@@ -468,13 +468,16 @@ std::map<std::string, MetricPoint> ExperimentStore::latestMetrics(int64_t run) c
   return out;
 }
 
-std::vector<ArtifactRecord> ExperimentStore::artifacts(int64_t run, const std::string& key) const {
+std::vector<ArtifactRecord> ExperimentStore::artifacts(int64_t run, const std::string& key,
+                                                       int64_t afterStep) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   Stmt s(db_, key.empty()
-                  ? "SELECT key, step, content FROM artifacts WHERE run_id = ? ORDER BY key, step"
-                  : "SELECT key, step, content FROM artifacts WHERE run_id = ? AND key = ? ORDER BY step");
-  s.bind(1, run);
-  if (!key.empty()) s.bind(2, key);
+                  ? "SELECT key, step, content FROM artifacts WHERE run_id = ? AND step > ? "
+                    "ORDER BY key, step"
+                  : "SELECT key, step, content FROM artifacts WHERE run_id = ? AND step > ? AND key = ? "
+                    "ORDER BY step");
+  s.bind(1, run).bind(2, afterStep);
+  if (!key.empty()) s.bind(3, key);
   std::vector<ArtifactRecord> out;
   while (s.step()) out.push_back({s.text(0), s.i64(1), parseOr(s.text(2), nullptr)});
   return out;

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -74,7 +75,9 @@ class ExperimentStore {
   std::optional<RunRecord> run(int64_t id) const;
   std::vector<MetricPoint> metrics(int64_t run, const std::string& key = "") const;
   std::map<std::string, MetricPoint> latestMetrics(int64_t run) const;
-  std::vector<ArtifactRecord> artifacts(int64_t run, const std::string& key = "") const;
+  // A run's artifacts (all keys when `key` is empty) with step > afterStep, by key then step.
+  std::vector<ArtifactRecord> artifacts(int64_t run, const std::string& key = "",
+                                        int64_t afterStep = std::numeric_limits<int64_t>::min()) const;
   nlohmann::json params(int64_t run) const;
 
   // For live views (ExperimentStoreReads.cpp). `runs` restricts a query to those runs; nullptr

@@ -8,8 +8,9 @@
 namespace moelab {
 namespace {
 // train.eval_batches is not free: it picks the validation subset that `best` is chosen on.
-const std::set<std::string> kFree = {"train.threads", "train.log_every", "train.eval_every",
-                                     "train.checkpoint_every", "train.checkpoint_minutes"};
+const std::set<std::string> kFree = {
+    "train.threads",          "train.log_every",          "train.eval_every",
+    "train.checkpoint_every", "train.checkpoint_minutes", "train.expert_views"};
 const std::set<std::string> kHorizon = {"train.epochs", "train.max_steps"};
 }  // namespace
 

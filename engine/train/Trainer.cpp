@@ -20,6 +20,17 @@ namespace fs = std::filesystem;
 
 namespace moelab {
 namespace {
+// [R, C] tensor -> rows of doubles: one copy to CPU doubles, then plain reads (item() per cell
+// would dispatch R*C ops).
+nlohmann::json matrixJson(const torch::Tensor& t) {
+  auto cpu = t.to(torch::kCPU, torch::kDouble).contiguous();
+  const double* p = cpu.data_ptr<double>();
+  nlohmann::json rows = nlohmann::json::array();
+  for (int64_t i = 0; i < cpu.size(0); ++i)
+    rows.push_back(std::vector<double>(p + i * cpu.size(1), p + (i + 1) * cpu.size(1)));
+  return rows;
+}
+
 double nowSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -84,7 +95,8 @@ ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVoc
   return m;
 }
 
-EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize) {
+EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize,
+                    std::vector<ExpertCoupling>* coupling) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = model->is_training();
   model->eval();
@@ -92,7 +104,13 @@ EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batch
   EvalResult r;
   for (int64_t at = 0; at < split.size(); at += batchSize) {
     int64_t end = std::min(split.size(), at + batchSize);
+    // The coupling probe rides on the first batch: no extra forward.
+    if (coupling && at == 0) model->recordCoupling(true);
     auto logits = model->forward(split.inputs.slice(0, at, end), split.mask.slice(0, at, end));
+    if (coupling && at == 0) {
+      model->recordCoupling(false);
+      *coupling = model->lastCoupling();
+    }
     auto targets = split.targets.slice(0, at, end);
     lossSum += torch::nn::functional::cross_entropy(
                    logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}),
@@ -227,7 +245,14 @@ void Trainer::save(const std::string& path) {
 }
 
 EvalResult Trainer::evaluateAndRecord() {
-  EvalResult r = evaluate(model_, validation_, cfg_.train.batchSize);
+  std::vector<ExpertCoupling> coupling;
+  const bool probe = cfg_.train.expertViews && cfg_.model.architecture == "gnn_moe";
+  EvalResult r = evaluate(model_, validation_, cfg_.train.batchSize, probe ? &coupling : nullptr);
+  const int64_t couplingTokens =
+      probe ? validation_.mask.slice(0, 0, std::min(validation_.size(), cfg_.train.batchSize))
+                  .sum()
+                  .item<int64_t>()
+            : 0;
   double now = nowSeconds();
   if (sink_) {
     sink_->onMetrics({{"val/loss", step_, r.loss, now},
@@ -239,18 +264,26 @@ EvalResult Trainer::evaluateAndRecord() {
       nlohmann::json layers = nlohmann::json::array();
       for (auto& layer : adj) {
         nlohmann::json gnn = nlohmann::json::array();
-        for (auto& a : layer) {
-          // One copy to CPU doubles, then plain reads (item() per cell would dispatch E*E ops).
-          auto cpu = a.to(torch::kCPU, torch::kDouble).contiguous();
-          const double* p = cpu.data_ptr<double>();
-          std::vector<std::vector<double>> m;
-          for (int64_t i = 0; i < cpu.size(0); ++i)
-            m.emplace_back(p + i * cpu.size(1), p + (i + 1) * cpu.size(1));
-          gnn.push_back(m);
-        }
+        for (auto& a : layer) gnn.push_back(matrixJson(a));
         layers.push_back(gnn);
       }
       sink_->onArtifact("adjacency", step_, {{"layers", layers}});
+    }
+    if (!coupling.empty()) {
+      nlohmann::json layers = nlohmann::json::array();
+      for (const auto& c : coupling) {
+        nlohmann::json effective = nlohmann::json::array(), spread = nlohmann::json::array();
+        for (size_t g = 0; g < c.effective.size(); ++g) {
+          effective.push_back(matrixJson(c.effective[g]));
+          spread.push_back(matrixJson(c.spread[g]));
+        }
+        auto share = c.share.to(torch::kCPU, torch::kDouble).contiguous();
+        layers.push_back({{"effective", effective},
+                          {"spread", spread},
+                          {"share", std::vector<double>(share.data_ptr<double>(),
+                                                        share.data_ptr<double>() + share.numel())}});
+      }
+      sink_->onArtifact("coupling", step_, {{"layers", layers}, {"tokens", couplingTokens}});
     }
   }
   if (std::isfinite(r.loss) && r.loss < bestValLoss_) {
@@ -318,7 +351,7 @@ void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens) {
         {"train/grad_norm", step_, r.gradNorm, now},  {"train/tokens_per_sec", step_, p.tokensPerSecond, now},
         {"train/tokens", step_, double(tokens), now}, {"train/epoch", step_, double(epoch_), now},
         {"system/rss_mb", step_, currentRssMb(), now}};
-    recordRouting(routing, step_, now, m, sink_);
+    recordRouting(routing, step_, now, m, t.expertViews ? sink_ : nullptr);
     sink_->onMetrics(m);
   }
   sink_->onProgress(p);

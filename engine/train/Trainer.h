@@ -23,8 +23,10 @@ void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double
 ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVocab);
 
 // Mean loss and perplexity over every sample of a split (no grad, eval mode), with what was
-// evaluated (samples, batches, target tokens).
-EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize);
+// evaluated (samples, batches, target tokens). With `coupling`, the first batch's forward also
+// records each gnn_moe layer's effective expert coupling (LanguageModel::recordCoupling).
+EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize,
+                    std::vector<ExpertCoupling>* coupling = nullptr);
 
 // The periodic validation set for eval_batches > 0: `samples` rows drawn with a fixed seed from
 // the whole split (in file order), so every evaluation of a run scores the same text and that text

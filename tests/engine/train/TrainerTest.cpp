@@ -110,6 +110,22 @@ class TrainerTest : public QObject {
     QVERIFY(QFile::exists(dir.path() + "/best.pt"));
     QVERIFY(QFile::exists(dir.path() + "/last.pt"));
     QVERIFY(std::count(rec.artifacts.begin(), rec.artifacts.end(), "adjacency") >= 8);
+    // The effective coupling rides along at every evaluation.
+    QCOMPARE(std::count(rec.artifacts.begin(), rec.artifacts.end(), "coupling"),
+             std::count(rec.artifacts.begin(), rec.artifacts.end(), "adjacency"));
+  }
+  void expertViewsOffStoresNoCouplingOrCounts() {
+    QTemporaryDir dir;
+    auto doc = tinyConfig(6, 0.0).json;
+    doc["train"]["expert_views"] = false;
+    doc["train"]["epochs"] = 1;
+    auto cfg = ExperimentConfig::fromJson(doc);
+    auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
+    LossRecorder rec;
+    Trainer t(cfg, data, dir.path().toStdString(), &rec);
+    QVERIFY(t.run() == RunOutcome::Finished);
+    QCOMPARE(std::count(rec.artifacts.begin(), rec.artifacts.end(), "coupling"), 0L);
+    QVERIFY(std::count(rec.artifacts.begin(), rec.artifacts.end(), "adjacency") >= 1);
   }
   void resumeReproducesTheUninterruptedCurve() {
     auto cfg = tinyConfig(8, 0.1);  // dropout on: the RNG state must be restored too

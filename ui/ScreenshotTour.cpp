@@ -1,0 +1,96 @@
+#include "ScreenshotTour.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QEventLoop>
+#include <QTabWidget>
+#include <QThread>
+#include <QTimer>
+#include <algorithm>
+#include <functional>
+
+#include "MainWindow.h"
+#include "compare/ComparePane.h"
+#include "experiment/ExperimentPane.h"
+#include "experts/ExpertViewsPane.h"
+#include "runs/RunsTableModel.h"
+#include "sim/SimulatorPane.h"
+
+namespace moelab::ui {
+namespace {
+
+// Runs the event loop until `signal` fires (or 15 s pass).
+template <class Sender, class Signal>
+void waitFor(Sender* sender, Signal signal, const std::function<void()>& trigger) {
+  QEventLoop wait;
+  QObject::connect(sender, signal, &wait, &QEventLoop::quit);
+  QTimer::singleShot(15000, &wait, &QEventLoop::quit);
+  trigger();
+  wait.exec();
+}
+
+void settle() {
+  for (int i = 0; i < 3; ++i) {
+    QApplication::processEvents();
+    QThread::msleep(80);
+  }
+}
+
+}  // namespace
+
+bool captureScreenshots(MainWindow& window, const QString& dir) {
+  QDir().mkpath(dir);
+  bool ok = true;
+  auto save = [&](const QString& name) {
+    settle();
+    ok &= window.grab().save(dir + "/" + name + ".png");
+  };
+  QList<qint64> ids;
+  qint64 sparse = 0;
+  for (int r = 0; r < window.runsModel()->rowCount(); ++r) {
+    const auto* run = window.runsModel()->runAt(r);
+    if (ids.size() < 4 && run->architecture != "sparse_moe") ids << run->id;
+    if (run->architecture == "sparse_moe") sparse = std::max(sparse, qint64(run->id));
+  }
+  if (ids.size() >= 2) {
+    std::sort(ids.begin(), ids.end());
+    waitFor(window.comparePane(), &ComparePane::loaded, [&] { window.compareRuns(ids); });
+  }
+  auto* tabs = window.tabs();
+  for (int i = 0; i < tabs->count(); ++i) {
+    tabs->setCurrentIndex(i);
+    save(tabs->tabText(i).toLower().replace(' ', '-'));
+  }
+  // Experts: the run on the Run page (gnn_moe), then the sparse run.
+  auto* experts = window.expertViews();
+  tabs->setCurrentWidget(experts);
+  for (int t = 0; t < experts->tabs()->count(); ++t)
+    if (experts->tabs()->isTabEnabled(t)) {
+      experts->tabs()->setCurrentIndex(t);
+      save("experts-" + experts->tabs()->tabText(t).toLower() + "-" + experts->architecture());
+    }
+  if (sparse > 0) {
+    waitFor(experts, &ExpertViewsPane::updated, [&] { experts->showRun(sparse); });
+    for (int t = 1; t < experts->tabs()->count(); ++t) {
+      experts->tabs()->setCurrentIndex(t);
+      save("experts-" + experts->tabs()->tabText(t).toLower() + "-sparse_moe");
+    }
+  }
+  // Network: a preset, then the sparse run's routing as the traffic.
+  auto* network = window.simulatorPane();
+  tabs->setCurrentWidget(network);
+  const int preset = network->presets()->findText("dgx-h100-zipf");
+  if (preset > 0) {
+    network->loadScenarioFile(network->presets()->itemData(preset).toString());
+    waitFor(network, &SimulatorPane::simulated, [&] { network->run(); });
+    save("network");
+  }
+  if (sparse > 0) {
+    waitFor(network, &SimulatorPane::simulated, [&] { network->useRunRouting(sparse, -1); });
+    save("network-run-routing");
+  }
+  return ok;
+}
+
+}  // namespace moelab::ui
