@@ -60,7 +60,7 @@ QString formatValue(double v) {
 }
 
 ColourBar::ColourBar(QWidget* parent) : QWidget(parent) {
-  setMinimumWidth(84);
+  setMinimumWidth(110);
 }
 
 void ColourBar::setScale(const ColourScale& scale, const QString& caption) {
@@ -72,20 +72,21 @@ void ColourBar::setScale(const ColourScale& scale, const QString& caption) {
 void ColourBar::paintEvent(QPaintEvent*) {
   QPainter p(this);
   const QFontMetrics fm(font());
-  const int top = fm.height() + 4, bottom = height() - 2 * fm.height() - 6, barW = 16;
+  // Caption on top (wrapped to the bar's width), then the ramp with its range.
+  const QRect captionRect = fm.boundingRect(QRect(0, 0, width(), 1000), Qt::TextWordWrap, caption_);
+  const int top = captionRect.height() + fm.height() / 2 + 6, bottom = height() - fm.height(), barW = 16;
+  p.setPen(palette().color(QPalette::WindowText));
+  p.drawText(QRect(0, 0, width(), captionRect.height()), Qt::AlignLeft | Qt::TextWordWrap, caption_);
   if (bottom <= top) return;
   QImage ramp(1, bottom - top, QImage::Format_RGB32);
   for (int y = 0; y < ramp.height(); ++y)
     ramp.setPixel(0, y,
                   scale_.colour(scale_.hi - (scale_.hi - scale_.lo) * y / std::max(1, ramp.height() - 1)));
   p.drawImage(QRect(4, top, barW, bottom - top), ramp);
-  p.setPen(palette().color(QPalette::WindowText));
   p.drawRect(QRect(4, top, barW, bottom - top));
   p.drawText(QPoint(barW + 8, top + fm.ascent() / 2), formatValue(scale_.hi));
   p.drawText(QPoint(barW + 8, bottom + fm.ascent() / 2), formatValue(scale_.lo));
   if (scale_.diverging) p.drawText(QPoint(barW + 8, (top + bottom) / 2 + fm.ascent() / 2), "0");
-  p.drawText(QRect(0, bottom + fm.height(), width(), 2 * fm.height()), Qt::AlignLeft | Qt::TextWordWrap,
-             caption_);
 }
 
 }  // namespace moelab::ui

@@ -25,7 +25,7 @@ class ColourBar : public QWidget {
   explicit ColourBar(QWidget* parent = nullptr);
   void setScale(const ColourScale& scale, const QString& caption);
   const ColourScale& scale() const { return scale_; }
-  QSize sizeHint() const override { return {96, 240}; }
+  QSize sizeHint() const override { return {110, 240}; }
 
  protected:
   void paintEvent(QPaintEvent*) override;

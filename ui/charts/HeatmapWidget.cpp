@@ -4,6 +4,7 @@
 #include <QPainter>
 #include <QToolTip>
 #include <algorithm>
+#include <cmath>
 
 namespace moelab::ui {
 
@@ -55,8 +56,9 @@ void HeatmapWidget::rebuildImage() {
 QRect HeatmapWidget::plotRect() const {
   const QFontMetrics fm(font());
   const int top = title_.isEmpty() ? 2 : fm.height() + 4;
-  const int left = rowCaption_.isEmpty() ? 2 : fm.height() + 4;
-  const int bottom = colCaption_.isEmpty() ? 2 : fm.height() + 4;
+  // Captions, plus a strip for cell indices.
+  const int left = (rowCaption_.isEmpty() ? 2 : fm.height() + 4) + fm.horizontalAdvance("000") + 2;
+  const int bottom = (colCaption_.isEmpty() ? 2 : fm.height() + 4) + fm.height();
   QRect area(left, top, width() - left - 2, height() - top - bottom);
   if (rows() == 0 || cols() == 0 || area.width() <= 0 || area.height() <= 0) return area;
   // Square cells when the matrix is square (adjacency); otherwise fill the area.
@@ -108,9 +110,24 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
   p.setPen(palette().color(QPalette::Mid));
   p.drawRect(plot.adjusted(0, 0, -1, -1));
   p.setPen(palette().color(QPalette::WindowText));
+  // Indices: every k-th so that labels do not collide.
+  const double cellW = double(plot.width()) / cols(), cellH = double(plot.height()) / rows();
+  const int everyCol = std::max(1, int(std::ceil((fm.horizontalAdvance("000") + 2) / cellW)));
+  const int everyRow = std::max(1, int(std::ceil((fm.height() + 1) / cellH)));
+  for (int c = 0; c < cols(); c += everyCol) {
+    const QRect r = cellRect(0, c);
+    p.drawText(QRect(r.center().x() - 20, plot.bottom() + 1, 40, fm.height()), Qt::AlignHCenter,
+               QString::number(c));
+  }
+  const int digits = fm.horizontalAdvance("000");
+  for (int r = 0; r < rows(); r += everyRow) {
+    const QRect cell = cellRect(r, 0);
+    p.drawText(QRect(plot.left() - digits - 4, cell.center().y() - fm.height() / 2, digits, fm.height()),
+               Qt::AlignRight | Qt::AlignVCenter, QString::number(r));
+  }
   if (!colCaption_.isEmpty())
-    p.drawText(QRect(plot.left(), plot.bottom() + 2, plot.width(), fm.height() + 2), Qt::AlignCenter,
-               colCaption_);
+    p.drawText(QRect(plot.left(), plot.bottom() + fm.height() + 1, plot.width(), fm.height() + 2),
+               Qt::AlignCenter, colCaption_);
   if (!rowCaption_.isEmpty()) {
     p.save();
     p.translate(0, plot.bottom());

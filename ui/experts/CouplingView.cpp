@@ -5,7 +5,6 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QScrollArea>
 #include <QSlider>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -16,6 +15,7 @@
 #include "charts/ColourScale.h"
 #include "charts/HeatmapWidget.h"
 #include "io/CsvWriter.h"
+#include "widgets/ScrollPanel.h"
 
 namespace moelab::ui {
 
@@ -53,10 +53,7 @@ CouplingView::CouplingView(QWidget* parent) : QWidget(parent) {
   gridLayout_ = new QGridLayout(grid_);
   gridLayout_->setSpacing(10);
   bar_ = new ColourBar;
-  auto* scroll = new QScrollArea;
-  scroll->setWidget(grid_);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
+  auto* scroll = scrollPanel(grid_);
   auto* body = new QHBoxLayout;
   body->addWidget(scroll, 1);
   body->addWidget(bar_);
@@ -144,7 +141,9 @@ void CouplingView::rebuildGrid(int layers, int gnnLayers) {
       m->setTitle(QString("layer %1 · GNN %2").arg(l).arg(g));
       m->setAxisCaptions("to expert", "from expert");
       m->setMinimumSize(170, 170);
-      m->setHoverFormat([this, l, g](int row, int col, double v) {
+      m->setHoverFormat([l, g](int row, int col, double v) {
+        if (std::isnan(v))
+          return QString("layer %1, GNN %2: expert %3 sends no message to itself").arg(l).arg(g).arg(col);
         return QString("layer %1, GNN %2: expert %3 → expert %4: %5")
             .arg(l)
             .arg(g)
@@ -192,8 +191,11 @@ void CouplingView::refresh() {
         for (size_t j = 0; j < shown[l][g][i].size(); ++j) {
           double& v = shown[l][g][i][j];
           if (change) v = before && l < before->size() ? v - (*before)[l][g][i][j] : 0.0;
-          // The diagonal never carries a message (i != j): keep it out of the colour range.
-          if (i == j && mode_->currentIndex() != Adjacency) continue;
+          // The diagonal never carries a message (i != j): grey, and out of the colour range.
+          if (i == j && mode_->currentIndex() != Adjacency) {
+            v = std::nan("");
+            continue;
+          }
           lo = std::min(lo, v);
           hi = std::max(hi, v);
         }

@@ -3,7 +3,6 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QScrollArea>
 #include <QSlider>
 #include <QVBoxLayout>
 #include <fstream>
@@ -11,6 +10,7 @@
 #include "charts/MetricChart.h"
 #include "experts/ExpertViewLoader.h"
 #include "io/CsvWriter.h"
+#include "widgets/ScrollPanel.h"
 
 namespace moelab::ui {
 namespace {
@@ -45,10 +45,7 @@ RoutingView::RoutingView(QWidget* parent) : QWidget(parent) {
     gl->addWidget(c, i / 2, i % 2);
     ++i;
   }
-  auto* scroll = new QScrollArea;
-  scroll->setWidget(grid);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
+  auto* scroll = scrollPanel(grid);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
   layout->addWidget(scroll, 1);

@@ -4,7 +4,6 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QScrollArea>
 #include <QSlider>
 #include <QSplitter>
 #include <QVBoxLayout>
@@ -15,9 +14,29 @@
 #include "charts/BarsWidget.h"
 #include "charts/HeatmapWidget.h"
 #include "io/CsvWriter.h"
+#include "widgets/ScrollPanel.h"
 
 namespace moelab::ui {
 namespace {
+// Load relative to the uniform share, minus one: 0 = uniform, +0.5 = 50 % over, -1 = idle.
+std::vector<double> deviationFromUniform(const std::vector<double>& v) {
+  const double total = std::accumulate(v.begin(), v.end(), 0.0), n = double(v.size());
+  std::vector<double> d;
+  for (double x : v) d.push_back(total > 0 ? x * n / total - 1.0 : 0.0);
+  return d;
+}
+
+ColourScale symmetricScale(const std::vector<std::vector<double>>& m) {
+  double lo = 0, hi = 0;
+  for (const auto& r : m)
+    for (double x : r) lo = std::min(lo, x), hi = std::max(hi, x);
+  return ColourScale::spanning(lo, hi, true);
+}
+
+QString percentVsUniform(double d) {
+  return QString("%1%2 % vs uniform").arg(d >= 0 ? "+" : "").arg(d * 100, 0, 'f', 1);
+}
+
 std::vector<double> fractions(const std::vector<double>& v) {
   const double total = std::accumulate(v.begin(), v.end(), 0.0);
   std::vector<double> f;
@@ -41,24 +60,21 @@ UsageView::UsageView(QWidget* parent) : QWidget(parent) {
 
   barsArea_ = new QWidget;
   barsGrid_ = new QGridLayout(barsArea_);
-  auto* scroll = new QScrollArea;
-  scroll->setWidget(barsArea_);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
+  auto* scroll = scrollPanel(barsArea_);
 
   layerMap_ = new HeatmapWidget;
   layerMap_->setAxisCaptions("layer", "expert");
-  layerMap_->setTitle("load fraction, layer × expert, at this step");
+  layerMap_->setTitle("load vs uniform, layer × expert, at this step (blue under, red over)");
   layerMap_->setHoverFormat([](int r, int c, double v) {
-    return QString("layer %1, expert %2: %3 of the layer's tokens").arg(r).arg(c).arg(formatValue(v));
+    return QString("layer %1, expert %2: %3").arg(r).arg(c).arg(percentVsUniform(v));
   });
   timeMap_ = new HeatmapWidget;
-  timeMap_->setAxisCaptions("expert", "log step →");
+  timeMap_->setAxisCaptions("expert", "snapshot (oldest → newest)");
   timeMap_->setHoverFormat([this](int r, int c, double v) {
     return QString("step %1, expert %2: %3")
         .arg(c < int(steps_.size()) ? steps_[size_t(c)] : 0)
         .arg(r)
-        .arg(formatValue(v));
+        .arg(percentVsUniform(v));
   });
   auto* timeBox = new QWidget;
   auto* timeLayout = new QVBoxLayout(timeBox);
@@ -76,8 +92,7 @@ UsageView::UsageView(QWidget* parent) : QWidget(parent) {
   auto* split = new QSplitter(Qt::Horizontal);
   split->addWidget(scroll);
   split->addWidget(maps);
-  split->setStretchFactor(0, 3);
-  split->setStretchFactor(1, 2);
+  split->setSizes({640, 520});
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(heading_);
   layout->addLayout(controls);
@@ -160,7 +175,7 @@ void UsageView::refresh() {
   const int k = std::clamp(slider_->value(), 0, int(steps_.size()) - 1);
   stepLabel_->setText(QString("step %1 (%2 of %3)").arg(steps_[size_t(k)]).arg(k + 1).arg(steps_.size()));
   const auto& layers = values_[size_t(k)];
-  std::vector<std::vector<double>> fractionRows;
+  std::vector<std::vector<double>> deviationRows;
   for (int l = 0; l < int(layers.size()) && l < bars_.size(); ++l) {
     const auto& v = layers[size_t(l)];
     const LoadSummary s = summariseLoad(v);
@@ -180,29 +195,26 @@ void UsageView::refresh() {
           .arg(shares_ ? "share" : "tokens")
           .arg(uniform > 0 ? x / uniform : 0, 0, 'f', 2);
     });
-    fractionRows.push_back(fractions(v));
+    deviationRows.push_back(deviationFromUniform(v));
   }
-  ColourScale frac = ColourScale::spanning(0, 0, false);
-  double hi = 0;
-  for (const auto& r : fractionRows)
-    for (double x : r) hi = std::max(hi, x);
-  frac = ColourScale::spanning(0, hi, false);
-  layerMap_->setScale(frac);
-  layerMap_->setMatrix(fractionRows);
+  layerMap_->setScale(symmetricScale(deviationRows));
+  layerMap_->setMatrix(deviationRows);
   const int tl = std::max(0, timeLayer_->currentIndex());
   std::vector<std::vector<double>> overTime;  // [expert][snapshot]
   for (size_t t = 0; t < values_.size(); ++t) {
     if (size_t(tl) >= values_[t].size()) continue;
-    auto f = fractions(values_[t][size_t(tl)]);
-    if (overTime.size() < f.size()) overTime.resize(f.size());
-    for (size_t e = 0; e < f.size(); ++e) overTime[e].push_back(f[e]);
+    auto d = deviationFromUniform(values_[t][size_t(tl)]);
+    if (overTime.size() < d.size()) overTime.resize(d.size());
+    for (size_t e = 0; e < d.size(); ++e) overTime[e].push_back(d[e]);
   }
-  double thi = 0;
-  for (const auto& r : overTime)
-    for (double x : r) thi = std::max(thi, x);
-  timeMap_->setScale(ColourScale::spanning(0, thi, false));
+  timeMap_->setScale(symmetricScale(overTime));
   timeMap_->setMatrix(overTime);
-  timeMap_->setTitle(QString("layer %1: load fraction per expert over %2 steps").arg(tl).arg(steps_.size()));
+  timeMap_->setTitle(QString("layer %1: load vs uniform per expert, %2 %3 (steps %4 to %5)")
+                         .arg(tl)
+                         .arg(steps_.size())
+                         .arg(shares_ ? "evaluations" : "log steps")
+                         .arg(steps_.front())
+                         .arg(steps_.back()));
 }
 
 bool UsageView::savePng(const QString& path) const {

@@ -6,13 +6,13 @@
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
-#include <QScrollArea>
 #include <QSpinBox>
 #include <QVBoxLayout>
 #include <limits>
 
 #include "config/ConfigSchema.h"
 #include "util/Errors.h"
+#include "widgets/ScrollPanel.h"
 
 namespace moelab::ui {
 namespace {
@@ -93,10 +93,7 @@ SchemaForm::SchemaForm(const ConfigSchema& schema, QWidget* parent) : QWidget(pa
     column->addWidget(box);
   }
   column->addStretch(1);
-  auto* scroll = new QScrollArea;
-  scroll->setWidget(content);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
+  auto* scroll = scrollPanel(content);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   header_ = new QVBoxLayout;

@@ -12,7 +12,6 @@
 #include <QHorizontalStackedBarSeries>
 #include <QLabel>
 #include <QLineSeries>
-#include <QScrollArea>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -22,6 +21,7 @@
 #include "charts/BarsWidget.h"
 #include "charts/ColourScale.h"
 #include "charts/HeatmapWidget.h"
+#include "widgets/ScrollPanel.h"
 
 namespace moelab::ui {
 namespace {
@@ -91,10 +91,7 @@ SimulationResultView::SimulationResultView(QWidget* parent) : QWidget(parent) {
   grid->addWidget(matrix_, 3, 0);
   grid->addWidget(speedup_, 3, 1);
   grid->addWidget(table_, 4, 0, 1, 2);
-  auto* scroll = new QScrollArea;
-  scroll->setWidget(content);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
+  auto* scroll = scrollPanel(content);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(scroll);
@@ -276,14 +273,12 @@ void SimulationResultView::fillComparison() {
       if (k > 0 && k < 9) item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
       table_->setItem(i, k, item);
     }
-    names << cells[0];
+    names << QString("%1 (%2×)").arg(cells[0]).arg(speedup, 0, 'f', 2);
     *set << speedup;
   }
   table_->resizeColumnsToContents();
   auto* series = new QHorizontalBarSeries;
   series->append(set);
-  series->setLabelsVisible(true);
-  series->setLabelsFormat("@value×");
   c->addSeries(series);
   auto* cats = new QBarCategoryAxis;
   // Bars are drawn bottom-up: the configured variant first means at the bottom.
