@@ -19,8 +19,14 @@ namespace moelab::cli {
 int simulateCommand(const Words& words) {
   auto a = CliArgs::parse(words, {"json", "bench"}, {"set", "csv", "db", "traffic-from-run", "step"});
   if (a.positional.size() != 1) throw UserError("simulate takes one SCENARIO.json");
+  if (a.has("step") && !a.has("traffic-from-run"))
+    throw UserError("simulate: --step picks the log step of --traffic-from-run ID; pass both or neither");
   sim::Scenario scenario;
   if (a.has("traffic-from-run")) {
+    for (const auto& set : a.all("set"))
+      for (const char* taken : {"traffic.", "model.num_experts=", "model.layers=", "model.top_k="})
+        if (set.rfind(taken, 0) == 0)
+          std::fprintf(stderr, "note: --set %s is replaced by the run's measured routing\n", set.c_str());
     // A sparse_moe run's measured expert counts as the traffic (see sim::withMeasuredTraffic).
     auto doc = sim::Scenario::schema().readDocument(a.positional[0], a.all("set"));
     auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);

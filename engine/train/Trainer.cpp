@@ -104,13 +104,18 @@ EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batch
   EvalResult r;
   for (int64_t at = 0; at < split.size(); at += batchSize) {
     int64_t end = std::min(split.size(), at + batchSize);
-    // The coupling probe rides on the first batch: no extra forward.
-    if (coupling && at == 0) model->recordCoupling(true);
+    // The coupling probe rides on the first batch: no extra forward. Switched off again even when
+    // the forward throws, so training forwards never pay for it.
+    struct ProbeScope {
+      LanguageModel& m;
+      bool on;
+      ~ProbeScope() {
+        if (on) m->recordCoupling(false);
+      }
+    } probe{model, coupling && at == 0};
+    if (probe.on) model->recordCoupling(true);
     auto logits = model->forward(split.inputs.slice(0, at, end), split.mask.slice(0, at, end));
-    if (coupling && at == 0) {
-      model->recordCoupling(false);
-      *coupling = model->lastCoupling();
-    }
+    if (probe.on) *coupling = model->lastCoupling();
     auto targets = split.targets.slice(0, at, end);
     lossSum += torch::nn::functional::cross_entropy(
                    logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}),
@@ -259,16 +264,7 @@ EvalResult Trainer::evaluateAndRecord() {
                       {"val/perplexity", step_, r.perplexity, now},
                       {"val/tokens", step_, double(r.tokens), now},
                       {"val/samples", step_, double(r.samples), now}});
-    auto adj = model_->adjacencies();
-    if (!adj.empty()) {
-      nlohmann::json layers = nlohmann::json::array();
-      for (auto& layer : adj) {
-        nlohmann::json gnn = nlohmann::json::array();
-        for (auto& a : layer) gnn.push_back(matrixJson(a));
-        layers.push_back(gnn);
-      }
-      sink_->onArtifact("adjacency", step_, {{"layers", layers}});
-    }
+    // Coupling first: readers advance on adjacency, so they never pass a step before its coupling.
     if (!coupling.empty()) {
       nlohmann::json layers = nlohmann::json::array();
       for (const auto& c : coupling) {
@@ -284,6 +280,16 @@ EvalResult Trainer::evaluateAndRecord() {
                                                         share.data_ptr<double>() + share.numel())}});
       }
       sink_->onArtifact("coupling", step_, {{"layers", layers}, {"tokens", couplingTokens}});
+    }
+    auto adj = model_->adjacencies();
+    if (!adj.empty()) {
+      nlohmann::json layers = nlohmann::json::array();
+      for (auto& layer : adj) {
+        nlohmann::json gnn = nlohmann::json::array();
+        for (auto& a : layer) gnn.push_back(matrixJson(a));
+        layers.push_back(gnn);
+      }
+      sink_->onArtifact("adjacency", step_, {{"layers", layers}});
     }
   }
   if (std::isfinite(r.loss) && r.loss < bestValLoss_) {

@@ -80,6 +80,7 @@ QString HeatmapWidget::hoverTextAt(const QPoint& pos) const {
   if (!p.contains(pos) || rows() == 0 || cols() == 0) return {};
   const int col = std::min(cols() - 1, int(double(pos.x() - p.left()) * cols() / p.width()));
   const int row = std::min(rows() - 1, int(double(pos.y() - p.top()) * rows() / p.height()));
+  if (col >= int(m_[size_t(row)].size())) return {};
   return hover_(row, col, m_[size_t(row)][size_t(col)]);
 }
 

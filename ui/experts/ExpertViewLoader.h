@@ -16,6 +16,10 @@ struct ExpertViewUpdate {
   ExpertArtifacts artifacts;
   QMap<QString, QVector<QPointF>> routing;  // metric key -> (step, value), newer rows only
   QString error;                            // the database could not be read (nothing else is set)
+  // The rows the caller held were rewritten (a resume replaced what followed its checkpoint): this
+  // update is a complete read and replaces everything held.
+  bool reset = false;
+  quint64 generation = 0;  // the caller's request tag, returned as given
 };
 
 struct ExpertViewCursor {  // what the caller already holds
@@ -26,6 +30,8 @@ struct ExpertViewCursor {  // what the caller already holds
 QStringList routingMetricNames();
 
 // Reads through its own read-only connection: safe on a worker thread.
-ExpertViewUpdate loadExpertViewUpdate(const QString& dbPath, qint64 run, const ExpertViewCursor& after);
+// Detects rewrites by reading from the held step itself: when that row is gone, it reads everything.
+ExpertViewUpdate loadExpertViewUpdate(const QString& dbPath, qint64 run, const ExpertViewCursor& after,
+                                      quint64 generation = 0);
 
 }  // namespace moelab::ui

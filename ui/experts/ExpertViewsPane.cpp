@@ -62,11 +62,12 @@ ExpertViewsPane::ExpertViewsPane(QWidget* parent) : QWidget(parent) {
 
 void ExpertViewsPane::setDatabase(const QString& path) {
   dbPath_ = path;
-  run_ = 0;
+  reset(0);
+  title_->setText("Open a gnn_moe or sparse_moe run (Runs table) to see its experts");
 }
 
-void ExpertViewsPane::showRun(qint64 run) {
-  if (run == run_) return refresh();
+void ExpertViewsPane::reset(qint64 run) {
+  ++generation_;
   run_ = run;
   architecture_.clear();
   cursor_ = {};
@@ -74,6 +75,11 @@ void ExpertViewsPane::showRun(qint64 run) {
   coupling_->clear();
   usage_->clear();
   routing_->clear();
+}
+
+void ExpertViewsPane::showRun(qint64 run) {
+  if (run == run_) return refresh();
+  reset(run);
   title_->setText(QString("Run %1 · loading...").arg(run));
   refresh();
 }
@@ -84,11 +90,12 @@ void ExpertViewsPane::refresh() {
     again_ = true;
     return;
   }
-  watcher_.setFuture(QtConcurrent::run(loadExpertViewUpdate, dbPath_, run_, cursor_));
+  watcher_.setFuture(QtConcurrent::run(loadExpertViewUpdate, dbPath_, run_, cursor_, generation_));
 }
 
 void ExpertViewsPane::apply(const ExpertViewUpdate& u) {
-  if (u.run != run_) return refresh();  // the user moved on while it read
+  if (u.generation != generation_) return refresh();  // the user moved on while it read
+  if (u.reset) reset(run_);                           // the run was rewound (resumed): what we held is gone
   if (!u.error.isEmpty()) {
     title_->setText(QString("Run %1: %2").arg(u.run).arg(u.error));
     return;

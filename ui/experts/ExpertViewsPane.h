@@ -41,12 +41,14 @@ class ExpertViewsPane : public QWidget {
 
  private:
   void apply(const ExpertViewUpdate& u);
+  void reset(qint64 run);
   QString dbPath_;
   qint64 run_ = 0;
   QString architecture_;
   ExpertViewCursor cursor_;
   ExpertArtifacts artifacts_;
-  bool again_ = false;  // a refresh came while reading: read once more after
+  bool again_ = false;      // a refresh came while reading: read once more after
+  quint64 generation_ = 0;  // bumped when the run or database changes: older reads are dropped
   QFutureWatcher<ExpertViewUpdate> watcher_;
   QLabel* title_;
   QTabWidget* tabs_;

@@ -42,6 +42,7 @@ SimulationOutcome simulate(const nlohmann::json& doc) {
 MeasuredRouting readRouting(const QString& db, qint64 run, int64_t step) {
   MeasuredRouting r;
   r.run = run;
+  r.database = db;
   try {
     ExperimentStore store(db.toStdString(), /*readOnly=*/true);
     const auto rec = store.run(run);
@@ -166,6 +167,7 @@ void SimulatorPane::setDatabase(const QString& path) {
   dbPath_ = path;
   sparseRuns_.clear();
   runs_->clear();
+  useRouting_->setEnabled(false);
 }
 
 void SimulatorPane::mergeRuns(const RunSummaries& runs, bool complete) {
@@ -237,6 +239,7 @@ void SimulatorPane::useRunRouting(qint64 run, int64_t step) {
 }
 
 void SimulatorPane::applyRouting(const MeasuredRouting& r) {
+  if (r.database != dbPath_) return;  // read from a database that is no longer open
   if (!r.error.isEmpty()) {
     showMessage(r.error, true);
     emit routingLoaded(false, r.error);

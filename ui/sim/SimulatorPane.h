@@ -28,7 +28,7 @@ struct MeasuredRouting {
   int64_t step = -1;
   int topK = 0;
   std::vector<std::vector<double>> counts;
-  QString error;
+  QString database, error;
 };
 
 // The network simulator: a scenario form generated from the simulator's schema, presets from

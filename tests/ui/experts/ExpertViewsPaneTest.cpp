@@ -159,6 +159,28 @@ class ExpertViewsPaneTest : public QObject {
     QCOMPARE(pane.routing()->chart("cv")->pointCount("layer 0"), 3);
   }
 
+  void aResumedRunReplacesWhatFollowedItsCheckpoint() {
+    ExpertViewsPane pane;
+    pane.setDatabase(db_);
+    load(pane, sparse_);
+    const int held = pane.usage()->snapshotCount();
+    QVERIFY(held >= 2);
+    {
+      // A resume from step 5 deletes what followed and writes step 10 anew (other values).
+      ExperimentStore s(db_.toStdString());
+      s.deleteMetricsAfter(sparse_, 5);
+      s.putArtifact(sparse_, "expert_counts", 10, {{"layers", {{7, 7, 7, 7}, {1, 1, 1, 9}}}});
+      s.logMetrics(sparse_, {{"moe/layer0/cv", 10, 0.9, 3.0}});
+    }
+    QSignalSpy updated(&pane, &ExpertViewsPane::updated);
+    pane.refresh();
+    QVERIFY(updated.wait(10000));
+    QCOMPARE(pane.usage()->snapshotCount(), 2);
+    QCOMPARE(pane.usage()->layerBars(1)->values(), (std::vector<double>{1, 1, 1, 9}));
+    QCOMPARE(pane.routing()->chart("cv")->points("layer 0").last(), QPointF(10, 0.9));
+    QCOMPARE(pane.routing()->chart("cv")->pointCount("layer 0"), 2);
+  }
+
   void csvExportsRoundTrip() {
     ExpertViewsPane pane;
     pane.setDatabase(db_);
