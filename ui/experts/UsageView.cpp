@@ -33,6 +33,8 @@ ColourScale symmetricScale(const std::vector<std::vector<double>>& m) {
   return ColourScale::spanning(lo, hi, true);
 }
 
+const QString kDeviationCaption = "load / uniform − 1 (0 = uniform, −1 = idle)";
+
 QString percentVsUniform(double d) {
   return QString("%1%2 % vs uniform").arg(d >= 0 ? "+" : "").arg(d * 100, 0, 'f', 1);
 }
@@ -84,9 +86,17 @@ UsageView::UsageView(QWidget* parent) : QWidget(parent) {
   pick->addWidget(timeLayer_);
   pick->addStretch(1);
   timeLayout->addLayout(pick);
-  timeLayout->addWidget(timeMap_, 1);
+  auto* timeRow = new QHBoxLayout;
+  timeRow->addWidget(timeMap_, 1);
+  timeRow->addWidget(timeBar_ = new ColourBar);
+  timeLayout->addLayout(timeRow, 1);
   auto* maps = new QSplitter(Qt::Vertical);
-  maps->addWidget(layerMap_);
+  auto* layerBox = new QWidget;
+  auto* layerRow = new QHBoxLayout(layerBox);
+  layerRow->setContentsMargins(0, 0, 0, 0);
+  layerRow->addWidget(layerMap_, 1);
+  layerRow->addWidget(layerBar_ = new ColourBar);
+  maps->addWidget(layerBox);
   maps->addWidget(timeBox);
 
   auto* split = new QSplitter(Qt::Horizontal);
@@ -198,6 +208,7 @@ void UsageView::refresh() {
     deviationRows.push_back(deviationFromUniform(v));
   }
   layerMap_->setScale(symmetricScale(deviationRows));
+  layerBar_->setScale(layerMap_->scale(), kDeviationCaption);
   layerMap_->setMatrix(deviationRows);
   const int tl = std::max(0, timeLayer_->currentIndex());
   std::vector<std::vector<double>> overTime;  // [expert][snapshot]
@@ -208,6 +219,7 @@ void UsageView::refresh() {
     for (size_t e = 0; e < d.size(); ++e) overTime[e].push_back(d[e]);
   }
   timeMap_->setScale(symmetricScale(overTime));
+  timeBar_->setScale(timeMap_->scale(), kDeviationCaption);
   timeMap_->setMatrix(overTime);
   timeMap_->setTitle(QString("layer %1: load vs uniform per expert, %2 %3 (steps %4 to %5)")
                          .arg(tl)

@@ -14,6 +14,7 @@ namespace moelab::ui {
 
 class BarsWidget;
 class HeatmapWidget;
+class ColourBar;
 
 // Which experts carry the load. sparse_moe: tokens per expert per layer at the chosen log step (bars
 // with the uniform level and CV, Gini, max/mean beside each layer), a layer x expert heatmap of
@@ -33,6 +34,7 @@ class UsageView : public QWidget {
   BarsWidget* layerBars(int layer) const { return layer < bars_.size() ? bars_[layer] : nullptr; }
   HeatmapWidget* layerHeatmap() const { return layerMap_; }
   HeatmapWidget* timeHeatmap() const { return timeMap_; }
+  ColourBar* layerColourBar() const { return layerBar_; }
   QSlider* slider() const { return slider_; }
   bool savePng(const QString& path) const;
   bool saveCsv(const QString& path) const;
@@ -51,6 +53,7 @@ class UsageView : public QWidget {
   QGridLayout* barsGrid_;
   QVector<BarsWidget*> bars_;
   HeatmapWidget *layerMap_, *timeMap_;
+  ColourBar *layerBar_, *timeBar_;
 };
 
 }  // namespace moelab::ui

@@ -133,6 +133,7 @@ class ExpertViewsPaneTest : public QObject {
     // Load against the uniform share: expert 0 of layer 0 carries 1000 of 1100 tokens over 4 experts.
     QVERIFY(std::abs(u->layerHeatmap()->matrix()[0][0] - (1000.0 / 1100 * 4 - 1)) < 1e-12);
     QVERIFY(u->layerHeatmap()->scale().diverging);
+    QCOMPARE(u->layerColourBar()->scale().hi, u->layerHeatmap()->scale().hi);
     QCOMPARE(u->timeHeatmap()->cols(), 2);
     u->setStepIndex(0);
     QCOMPARE(u->layerBars(0)->values()[0], 500.0);
