@@ -65,6 +65,7 @@ bool captureScreenshots(MainWindow& window, const QString& dir) {
   // Experts: the run on the Run page (gnn_moe), then the sparse run.
   auto* experts = window.expertViews();
   tabs->setCurrentWidget(experts);
+  waitFor(experts, &ExpertViewsPane::updated, [&] { experts->refresh(); });
   for (int t = 0; t < experts->tabs()->count(); ++t)
     if (experts->tabs()->isTabEnabled(t)) {
       experts->tabs()->setCurrentIndex(t);

@@ -60,6 +60,11 @@ ExpertViewsPane::ExpertViewsPane(QWidget* parent) : QWidget(parent) {
   });
 }
 
+void ExpertViewsPane::showEvent(QShowEvent* e) {
+  QWidget::showEvent(e);
+  if (stale_) refresh();
+}
+
 void ExpertViewsPane::setDatabase(const QString& path) {
   dbPath_ = path;
   reset(0);
@@ -86,6 +91,11 @@ void ExpertViewsPane::showRun(qint64 run) {
 
 void ExpertViewsPane::refresh() {
   if (dbPath_.isEmpty() || run_ <= 0) return;
+  if (!isVisible()) {  // nobody looks: read when the pane is shown (saves a read per poll while training)
+    stale_ = true;
+    return;
+  }
+  stale_ = false;
   if (watcher_.isRunning()) {
     again_ = true;
     return;

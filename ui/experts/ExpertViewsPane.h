@@ -25,7 +25,8 @@ class ExpertViewsPane : public QWidget {
 
   void setDatabase(const QString& path);
   void showRun(qint64 run);
-  void refresh();  // read what is new for the shown run (no-op while a read is in flight)
+  // Read what is new for the shown run (once more after a read in flight; deferred while hidden).
+  void refresh();
   qint64 runId() const { return run_; }
   QString architecture() const { return architecture_; }
   CouplingView* coupling() const { return coupling_; }
@@ -39,6 +40,9 @@ class ExpertViewsPane : public QWidget {
  signals:
   void updated(qint64 run);  // a read finished and the views show it
 
+ protected:
+  void showEvent(QShowEvent* e) override;
+
  private:
   void apply(const ExpertViewUpdate& u);
   void reset(qint64 run);
@@ -48,6 +52,7 @@ class ExpertViewsPane : public QWidget {
   ExpertViewCursor cursor_;
   ExpertArtifacts artifacts_;
   bool again_ = false;      // a refresh came while reading: read once more after
+  bool stale_ = false;      // a refresh came while hidden
   quint64 generation_ = 0;  // bumped when the run or database changes: older reads are dropped
   QFutureWatcher<ExpertViewUpdate> watcher_;
   QLabel* title_;

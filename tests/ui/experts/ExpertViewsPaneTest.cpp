@@ -145,6 +145,7 @@ class ExpertViewsPaneTest : public QObject {
 
   void newRowsArriveWhileTheRunTrains() {
     ExpertViewsPane pane;
+    pane.show();  // a hidden pane defers its reads until shown
     pane.setDatabase(db_);
     load(pane, sparse_);
     {
@@ -162,6 +163,7 @@ class ExpertViewsPaneTest : public QObject {
 
   void aResumedRunReplacesWhatFollowedItsCheckpoint() {
     ExpertViewsPane pane;
+    pane.show();  // a hidden pane defers its reads until shown
     pane.setDatabase(db_);
     load(pane, sparse_);
     const int held = pane.usage()->snapshotCount();
@@ -184,6 +186,7 @@ class ExpertViewsPaneTest : public QObject {
 
   void csvExportsRoundTrip() {
     ExpertViewsPane pane;
+    pane.show();  // a hidden pane defers its reads until shown
     pane.setDatabase(db_);
     load(pane, gnn_);
     const QString csv = dir_.path() + "/coupling.csv";
