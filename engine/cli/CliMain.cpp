@@ -43,6 +43,18 @@ Usage:
   moelab-cli simulate SCENARIO.json [--set path=value]... [--json] [--csv OUT] [--bench]
                    [--traffic-from-run ID [--step N] [--db F]]   (expert-parallel all-to-all simulator;
                                                                  a sparse_moe run's expert counts as traffic)
+  moelab-cli sweep preview SPEC.json [--json]                   (the points a sweep expands to; invalid
+                                                                 combinations with the engine's message)
+  moelab-cli sweep run SPEC.json [--db F] [--concurrency N] [--threads N] [--data-dir D] [--name NAME]
+                          (runs every point, N at a time, the --threads cores divided among them;
+                           Ctrl-C or kill leaves it resumable; presets in experiments/sweeps/)
+  moelab-cli sweep resume ID [--db F] [--concurrency N] [--threads N] [--data-dir D]
+                          (finished, failed and pruned points are skipped; interrupted runs resume
+                           from their checkpoints; points that never ran start)
+  moelab-cli sweep list [--db F] [--json]
+  moelab-cli sweep show ID [--db F] [--json]
+  moelab-cli sweep export ID --csv OUT|- [--db F]              (the seed's sweep columns, then every
+                                                                 swept key, status and metrics)
   moelab-cli config-help                                         (every config key)
 
 Every command takes --help.
@@ -89,7 +101,8 @@ int runCli(int argc, char** argv) {
                                                                  {"tokenize", tokenizeCommand},
                                                                  {"data", dataCommand},
                                                                  {"simulate", simulateCommand},
-                                                                 {"report", reportCommand}};
+                                                                 {"report", reportCommand},
+                                                                 {"sweep", sweepCommand}};
   const std::string cmd = words[0];
   Words rest(words.begin() + 1, words.end());
   try {

@@ -18,6 +18,7 @@ int tokenizeCommand(const Words& args);
 int dataCommand(const Words& args);
 int simulateCommand(const Words& args);
 int reportCommand(const Words& args);
+int sweepCommand(const Words& args);
 
 int runCli(int argc, char** argv);
 

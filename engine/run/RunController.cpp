@@ -82,7 +82,8 @@ void RunController::createOrReopenRun() {
     if (experiment.empty())
       experiment =
           req_.configPath.empty() ? std::string("experiment") : fs::path(req_.configPath).stem().string();
-    runId_ = store_->createRun(experiment, req_.name.empty() ? experiment : req_.name, cfg_.json);
+    runId_ = store_->createRun(experiment, req_.name.empty() ? experiment : req_.name, cfg_.json, "running",
+                               req_.sweepId, req_.sweepIndex);
     started_ = true;  // from here on, any failure is the run's
     assignCheckpointDir();
     store_->logParams(runId_, flattenConfig(cfg_.json));

@@ -19,6 +19,8 @@ struct RunRequest {
   bool force = false;   // resume a run recorded as `running` (its process is known to be gone)
   std::string dataDir;
   std::string checkpointBase;  // empty: beside the database (moelab.db -> moelab-runs/<id>/)
+  // A new run of a sweep: its sweep and point, recorded with the run.
+  int64_t sweepId = 0, sweepIndex = -1;
 };
 
 }  // namespace moelab

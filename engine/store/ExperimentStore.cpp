@@ -21,15 +21,6 @@ namespace moelab {
 using namespace store_detail;
 namespace {
 
-std::string nowIso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Whether a live pid runs one of our executables (moelab, moelab-cli, the test runner). When
 // /proc cannot tell (another user's process), assume it does: never mark a live run by guess.
 bool isMoeLabProcess(int64_t pid) {
@@ -40,17 +31,6 @@ bool isMoeLabProcess(int64_t pid) {
   std::string exe(buf, size_t(n));
   const std::string name = exe.substr(exe.rfind('/') + 1);
   return name.rfind("moelab", 0) == 0;
-}
-
-std::string hostName() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-nlohmann::json parseOr(const std::string& s, nlohmann::json dflt) {
-  if (s.empty()) return dflt;
-  return nlohmann::json::parse(s, nullptr, false);
 }
 
 }  // namespace
@@ -171,26 +151,40 @@ int ExperimentStore::identify() const {
 }
 
 void ExperimentStore::migrate() {
+  // Some migrations rebuild a table that others reference; SQLite's procedure for that turns
+  // foreign keys off outside the transaction and checks them before committing.
+  exec("PRAGMA foreign_keys=OFF");
   withBusyRetry([&] { exec("BEGIN IMMEDIATE"); });
   try {
     // Identify and read the version inside the write lock: another process may have just created
     // the schema.
     int v = identify();
-    Stmt app(db_, "PRAGMA application_id");
-    app.step();
-    const bool stamped = app.i64(0) == kApplicationId;
+    bool stamped = false;
+    {
+      // Finalised before migrating: DROP TABLE refuses while any statement is still open.
+      Stmt app(db_, "PRAGMA application_id");
+      app.step();
+      stamped = app.i64(0) == kApplicationId;
+    }
     for (; v < kSchemaVersion; ++v) exec(kStoreMigrations[v]);
     exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (!stamped) exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+    {
+      Stmt fk(db_, "PRAGMA foreign_key_check");
+      if (fk.step()) throw std::runtime_error("schema upgrade broke a reference in table " + fk.text(0));
+    }
     exec("COMMIT");
   } catch (...) {
     exec("ROLLBACK");
+    exec("PRAGMA foreign_keys=ON");
     throw;
   }
+  exec("PRAGMA foreign_keys=ON");
 }
 
 int64_t ExperimentStore::createRun(const std::string& experiment, const std::string& name,
-                                   const nlohmann::json& config, const std::string& status) {
+                                   const nlohmann::json& config, const std::string& status, int64_t sweepId,
+                                   int64_t sweepIndex) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   // One write transaction, taken up front: a read left open inside it would have to be upgraded to
   // a write, which WAL refuses at once (no busy wait) when another process wrote in between.
@@ -210,10 +204,11 @@ int64_t ExperimentStore::createRun(const std::string& experiment, const std::str
     }
     Stmt s(db_,
            "INSERT INTO runs(experiment_id, name, status, config, created_at, started_at, heartbeat_at, pid, "
-           "host) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+           "host, sweep_id, sweep_index) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, expId).bind(2, name).bind(3, status).bind(4, config.dump()).bind(5, now);
     if (status == "running") s.bind(6, now).bind(7, now);
     s.bind(8, int64_t(getpid())).bind(9, hostName());
+    if (sweepId > 0) s.bind(10, sweepId).bind(11, sweepIndex);
     s.run();
     const int64_t id = sqlite3_last_insert_rowid(db_);
     exec("COMMIT");
@@ -385,10 +380,15 @@ void ExperimentStore::putArtifact(int64_t run, const std::string& key, int64_t s
 }
 
 namespace {
-const char* kRunColumns =
-    "SELECT r.id, e.name, r.name, r.status, r.created_at, r.started_at, r.finished_at, r.heartbeat_at, "
-    "r.error, r.checkpoint_dir, r.step, r.config, r.provenance FROM runs r JOIN experiments e ON e.id = "
-    "r.experiment_id";
+// A read-only view of a database from before sweeps has no sweep columns.
+std::string runColumns(int schemaVersion) {
+  return std::string(
+             "SELECT r.id, e.name, r.name, r.status, r.created_at, r.started_at, r.finished_at, "
+             "r.heartbeat_at, "
+             "r.error, r.checkpoint_dir, r.step, r.config, r.provenance, ") +
+         (schemaVersion >= 5 ? "r.sweep_id, r.sweep_index" : "NULL, NULL") +
+         " FROM runs r JOIN experiments e ON e.id = r.experiment_id";
+}
 
 RunRecord readRun(Stmt& s) {
   RunRecord r;
@@ -405,6 +405,8 @@ RunRecord readRun(Stmt& s) {
   r.step = s.i64(10);
   r.config = parseOr(s.text(11), nlohmann::json::object());
   r.provenance = parseOr(s.text(12), nullptr);
+  r.sweepId = s.i64(13);
+  r.sweepIndex = r.sweepId > 0 ? s.i64(14) : -1;
   return r;
 }
 }  // namespace
@@ -419,8 +421,18 @@ RunRecord ExperimentStore::withUnrecordedStatus(RunRecord r) const {
 
 std::vector<RunRecord> ExperimentStore::listRuns() const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  Stmt s(db_, (std::string(kRunColumns) + " ORDER BY r.id").c_str());
+  Stmt s(db_, (runColumns(schemaVersion()) + " ORDER BY r.id").c_str());
   std::vector<RunRecord> out;
+  while (s.step()) out.push_back(withUnrecordedStatus(readRun(s)));
+  return out;
+}
+
+std::vector<RunRecord> ExperimentStore::sweepRuns(int64_t sweep) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  std::vector<RunRecord> out;
+  if (schemaVersion() < 5) return out;
+  Stmt s(db_, (runColumns(5) + " WHERE r.sweep_id = ? ORDER BY r.sweep_index, r.id").c_str());
+  s.bind(1, sweep);
   while (s.step()) out.push_back(withUnrecordedStatus(readRun(s)));
   return out;
 }
@@ -429,9 +441,8 @@ std::vector<RunRecord> ExperimentStore::listRuns(const std::vector<int64_t>& ids
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   std::vector<RunRecord> out;
   if (ids.empty()) return out;
-  Stmt s(
-      db_,
-      (std::string(kRunColumns) + " WHERE r.id IN " + placeholders(ids.size()) + " ORDER BY r.id").c_str());
+  Stmt s(db_, (runColumns(schemaVersion()) + " WHERE r.id IN " + placeholders(ids.size()) + " ORDER BY r.id")
+                  .c_str());
   for (size_t i = 0; i < ids.size(); ++i) s.bind(int(i + 1), ids[i]);
   while (s.step()) out.push_back(withUnrecordedStatus(readRun(s)));
   return out;
@@ -439,7 +450,7 @@ std::vector<RunRecord> ExperimentStore::listRuns(const std::vector<int64_t>& ids
 
 std::optional<RunRecord> ExperimentStore::run(int64_t id) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  Stmt s(db_, (std::string(kRunColumns) + " WHERE r.id = ?").c_str());
+  Stmt s(db_, (runColumns(schemaVersion()) + " WHERE r.id = ?").c_str());
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
   return withUnrecordedStatus(readRun(s));
@@ -492,13 +503,15 @@ nlohmann::json ExperimentStore::params(int64_t run) const {
   return out;
 }
 
-std::vector<int64_t> ExperimentStore::staleRunIds() const {
+std::vector<int64_t> ExperimentStore::staleRunIds(const char* table) const {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   std::vector<int64_t> stale;
   const std::string me = hostName();
   {
     // Finalised before the updates below: an open read would have to be upgraded to a write.
-    Stmt s(db_, "SELECT id, pid, host, heartbeat_at FROM runs WHERE status = 'running'");
+    Stmt s(db_,
+           (std::string("SELECT id, pid, host, heartbeat_at FROM ") + table + " WHERE status = 'running'")
+               .c_str());
     while (s.step()) {
       int64_t pid = s.i64(1);
       bool gone;
@@ -526,6 +539,9 @@ int ExperimentStore::markStaleRuns() {
          "= ?")
         .bind(1, id)
         .run();
+  if (schemaVersion() >= 5)
+    for (int64_t id : staleRunIds("sweeps"))
+      Stmt(db_, "UPDATE sweeps SET status = 'interrupted' WHERE id = ?").bind(1, id).run();
   return int(stale.size());
 }
 

@@ -21,6 +21,26 @@ struct RunRecord {
   std::string experiment, name, status, createdAt, startedAt, finishedAt, heartbeatAt, error, checkpointDir;
   int64_t step = 0;
   nlohmann::json config, provenance;
+  int64_t sweepId = 0, sweepIndex = -1;  // the sweep point it runs (0: not part of a sweep)
+};
+
+// Where a sweep runs and how it stands: running (its process alive), finished, interrupted.
+struct SweepRecord {
+  int64_t id = 0;
+  std::string name, status, createdAt, finishedAt;
+  nlohmann::json spec;
+  int64_t points = 0;
+  int64_t pid = 0;  // the process that last ran it
+  std::string host;
+};
+
+// One point of a sweep: the swept values, the validated config (null when invalid) and what
+// happened to it before a run existed: pending, invalid (the engine's message), refused (data
+// missing, too large: the message; retried on resume) or started (its run holds the rest).
+struct SweepPointRecord {
+  int64_t index = 0;
+  nlohmann::json params, config;
+  std::string status = "pending", error;
 };
 
 // Config keys changed when a run was resumed at `step`: [{"key", "before", "after"}].
@@ -37,11 +57,12 @@ struct ArtifactRecord {
 };
 
 // The SQLite experiment database: experiments, runs, params, metrics (one row per run/key/step,
-// upserted), latest metric per run/key, artifacts. One writer connection (WAL, so readers in other
-// connections never block it); statuses: queued running finished failed interrupted diverged.
+// upserted), latest metric per run/key, artifacts, sweeps and their points. One writer connection
+// (WAL, so readers in other connections never block it); run statuses: queued running finished
+// failed interrupted diverged pruned.
 class ExperimentStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   static constexpr int kApplicationId = 0x4D6F454C;  // "MoEL" in the SQLite header (PRAGMA application_id)
 
   // Opens (creating and migrating as needed) and marks runs whose process is gone `interrupted`.
@@ -54,8 +75,10 @@ class ExperimentStore {
   ExperimentStore& operator=(const ExperimentStore&) = delete;
 
   int schemaVersion() const;
+  // A run of a sweep names its sweep and point, recorded in the same insert (a kill between the
+  // two cannot leave a sweep's run unaccounted for).
   int64_t createRun(const std::string& experiment, const std::string& name, const nlohmann::json& config,
-                    const std::string& status = "running");
+                    const std::string& status = "running", int64_t sweepId = 0, int64_t sweepIndex = -1);
   void setStatus(int64_t run, const std::string& status, const std::string& error = "");
   void setProvenance(int64_t run, const nlohmann::json& provenance);
   void setCheckpointDir(int64_t run, const std::string& dir);
@@ -100,15 +123,28 @@ class ExperimentStore {
   int64_t dataVersion() const;
   // The metric keys a run has logged.
   std::vector<std::string> metricKeys(int64_t run) const;
-  // Runs left `running` by a process that is gone become `interrupted`; returns how many.
+  // Runs left `running` by a process that is gone become `interrupted`; returns how many. Sweeps
+  // left running by a gone process become interrupted too.
   int markStaleRuns();
+
+  // Sweeps (ExperimentStoreSweeps.cpp). createSweep stores the spec and every point in one
+  // transaction, the sweep `running` in this process.
+  int64_t createSweep(const std::string& name, const nlohmann::json& spec,
+                      const std::vector<SweepPointRecord>& points);
+  // running (claims the sweep for this process), finished or interrupted.
+  void setSweepStatus(int64_t sweep, const std::string& status);
+  void setSweepPoint(int64_t sweep, int64_t index, const std::string& status, const std::string& error = "");
+  std::vector<SweepRecord> listSweeps() const;
+  std::optional<SweepRecord> sweep(int64_t id) const;
+  std::vector<SweepPointRecord> sweepPoints(int64_t sweep) const;
+  std::vector<RunRecord> sweepRuns(int64_t sweep) const;  // by point, then run id
 
  private:
   void exec(const std::string& sql) const;
   void writeParams(int64_t run, const nlohmann::json& flat);  // inside the caller's transaction
   void migrate();
   int identify() const;  // schema version; throws UserError for a file that is not ours
-  std::vector<int64_t> staleRunIds() const;
+  std::vector<int64_t> staleRunIds(const char* table = "runs") const;
   RunRecord withUnrecordedStatus(RunRecord r) const;
   void withBusyRetry(const std::function<void()>& action) const;
   sqlite3* db_ = nullptr;

@@ -1,9 +1,13 @@
 #pragma once
 // The experiment store's SQLite helpers, shared by its source files (not a public API).
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cmath>
+#include <ctime>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -25,6 +29,27 @@ inline double fromKind(int kind, double v) {
     default:
       return v;
   }
+}
+
+inline std::string nowIso() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+inline std::string hostName() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// A stored JSON text, or `dflt` for an empty column (a damaged text parses as discarded).
+inline nlohmann::json parseOr(const std::string& s, nlohmann::json dflt) {
+  if (s.empty()) return dflt;
+  return nlohmann::json::parse(s, nullptr, false);
 }
 
 // "(?, ?, ..., ?)" with n placeholders (n >= 1), for `IN` lists.

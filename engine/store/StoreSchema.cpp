@@ -45,6 +45,33 @@ const char* const kStoreMigrations[] = {
     UPDATE latest_metrics SET min_value = (SELECT MIN(m.value) FROM metrics m
       WHERE m.run_id = latest_metrics.run_id AND m.key = latest_metrics.key AND m.kind = 0);
     )SQL",
+    // v5: sweeps and their points; runs gain the status `pruned` (early-stopped by a sweep) and
+    // their sweep point. SQLite cannot alter a CHECK constraint, so runs is rebuilt (migrate()
+    // turns foreign keys off around this and checks them before committing).
+    R"SQL(
+    CREATE TABLE sweeps(id INTEGER PRIMARY KEY, name TEXT NOT NULL, spec TEXT NOT NULL,
+      status TEXT NOT NULL CHECK(status IN ('running','finished','interrupted')),
+      created_at TEXT NOT NULL, finished_at TEXT, pid INTEGER, host TEXT, heartbeat_at TEXT);
+    CREATE TABLE sweep_points(sweep_id INTEGER NOT NULL REFERENCES sweeps(id), idx INTEGER NOT NULL,
+      params TEXT NOT NULL, config TEXT, status TEXT NOT NULL DEFAULT 'pending'
+        CHECK(status IN ('pending','invalid','refused','started')),
+      error TEXT, PRIMARY KEY(sweep_id, idx)) WITHOUT ROWID;
+    CREATE TABLE runs_v5(
+      id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+      name TEXT NOT NULL, status TEXT NOT NULL CHECK(status IN
+        ('queued','running','finished','failed','interrupted','diverged','pruned')),
+      config TEXT NOT NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
+      heartbeat_at TEXT, step INTEGER NOT NULL DEFAULT 0, pid INTEGER, host TEXT,
+      provenance TEXT, error TEXT, checkpoint_dir TEXT,
+      sweep_id INTEGER REFERENCES sweeps(id), sweep_index INTEGER);
+    INSERT INTO runs_v5(id, experiment_id, name, status, config, created_at, started_at, finished_at,
+      heartbeat_at, step, pid, host, provenance, error, checkpoint_dir)
+      SELECT id, experiment_id, name, status, config, created_at, started_at, finished_at,
+      heartbeat_at, step, pid, host, provenance, error, checkpoint_dir FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_v5 RENAME TO runs;
+    CREATE INDEX runs_by_sweep ON runs(sweep_id, sweep_index);
+    )SQL",
 };
 static_assert(sizeof(kStoreMigrations) / sizeof(kStoreMigrations[0]) == ExperimentStore::kSchemaVersion);
 

@@ -307,6 +307,66 @@ class CliTest : public QObject {
     auto after = cli({"runs", "show", "1", "--json", "--db", "kill.db"});
     QCOMPARE(QJsonDocument::fromJson(after.out.toUtf8()).object()["status"].toString(), QString("finished"));
   }
+  void killedSweepResumesSkippingFinishedPointsAndNothingRunsTwice() {
+    writeConfig("sweep-base.json", R"({
+      "model": {"embed_dim": 32, "num_layers": 1, "num_heads": 2, "num_experts": 2, "gnn_layers": 1, "max_seq_length": 32},
+      "data": {"tokenizer": "char", "num_train_samples": 400, "num_eval_samples": 16},
+      "train": {"batch_size": 8, "epochs": 1, "eval_every": 10, "log_every": 1, "max_steps": 30, "checkpoint_every": 5}})");
+    auto spec = writeConfig("seeds.json", R"({"name": "seeds", "base": "sweep-base.json",
+      "parameters": [{"key": "train.seed", "values": [1, 2, 3]}]})");
+    auto preview = cli({"sweep", "preview", spec});
+    QCOMPARE(preview.code, 0);
+    QVERIFY2(preview.out.contains("3 points (0 invalid)"), qPrintable(preview.out));
+    QProcess p;
+    p.setWorkingDirectory(dir_.path());
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOELAB_DATA_DIR", moelab::test::dataDir());
+    p.setProcessEnvironment(env);
+    p.start(MOELAB_CLI, {"sweep", "run", spec, "--db", "sw.db", "--threads", "1"});
+    // Point 0 has finished and point 1 has saved a checkpoint: kill the sweep mid-run.
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(dir_.path() + "/sw-runs/2/last.pt"), 180000);
+    p.kill();
+    p.waitForFinished();
+
+    auto listed = cli({"sweep", "list", "--json", "--db", "sw.db"});
+    auto sweeps = QJsonDocument::fromJson(listed.out.toUtf8()).array();
+    QCOMPARE(sweeps.size(), 1);
+    QCOMPARE(sweeps[0].toObject()["status"].toString(), QString("interrupted"));
+    QCOMPARE(sweeps[0].toObject()["points"].toArray()[0].toObject()["status"].toString(),
+             QString("finished"));
+
+    auto resumed = cli({"sweep", "resume", "1", "--db", "sw.db"});
+    QVERIFY2(resumed.code == 0, qPrintable(resumed.err));
+    QVERIFY2(resumed.err.contains("3 points, 1 done, 2 to run"), qPrintable(resumed.err));
+    QVERIFY2(resumed.err.contains("#1 run 2 resumed"), qPrintable(resumed.err));
+    QVERIFY(resumed.err.contains("#2 run 3 started"));
+    QVERIFY(!resumed.err.contains("#0 run"));
+    auto show =
+        QJsonDocument::fromJson(cli({"sweep", "show", "1", "--json", "--db", "sw.db"}).out.toUtf8()).object();
+    QCOMPARE(show["status"].toString(), QString("finished"));
+    const auto points = show["points"].toArray();
+    QCOMPARE(points.size(), 3);
+    for (int i = 0; i < 3; ++i) {
+      QCOMPARE(points[i].toObject()["status"].toString(), QString("finished"));
+      QCOMPARE(points[i].toObject()["run_id"].toInt(), i + 1);  // one run per point, none run twice
+    }
+    QCOMPARE(
+        QJsonDocument::fromJson(cli({"runs", "list", "--json", "--db", "sw.db"}).out.toUtf8()).array().size(),
+        3);
+    // The resumed run has exactly one train/loss row per step.
+    QCOMPARE(
+        cli({"metrics", "export", "--run", "2", "--key", "train/loss", "--csv", "sw.csv", "--db", "sw.db"})
+            .code,
+        0);
+    QFile csv(dir_.path() + "/sw.csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QCOMPARE(QString(csv.readAll()).split('\n', Qt::SkipEmptyParts).size(), 31);
+    auto exported = cli({"sweep", "export", "1", "--csv", "-", "--db", "sw.db"});
+    QCOMPARE(exported.code, 0);
+    QVERIFY(exported.out.startsWith(
+        "embed_dim,num_layers,num_experts,batch_size,learning_rate,gnn_layers,dropout_rate"));
+    QCOMPARE(cli({"sweep", "resume", "9", "--db", "sw.db"}).code, 2);
+  }
 };
 MOELAB_TEST_SUITE(CliTest)
 #include "CliTest.moc"
