@@ -25,6 +25,7 @@
 #include "store/DatabaseSession.h"
 #include "store/ExperimentStore.h"
 #include "store/StorePoller.h"
+#include "sweeps/SweepsPane.h"
 
 namespace moelab::ui {
 
@@ -40,11 +41,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   comparePane_ = new ComparePane(exports_);
   expertViews_ = new ExpertViewsPane;
   simulatorPane_ = new SimulatorPane;
+  sweepsPane_ = new SweepsPane;
+  sweepsPane_->setDataDirectory(dataDir_);
   tabs_ = new QTabWidget;
   tabs_->addTab(runsPane_, "Runs");
   tabs_->addTab(experimentPane_, "Experiment");
   tabs_->addTab(runPage_, "Run");
   tabs_->addTab(comparePane_, "Compare");
+  tabs_->addTab(sweepsPane_, "Sweeps");
   tabs_->addTab(expertViews_, "Experts");
   tabs_->addTab(simulatorPane_, "Network");
   setCentralWidget(tabs_);
@@ -76,6 +80,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   updateRecentMenu();
 
   connect(runsPane_, &RunsPane::runActivated, this, &MainWindow::showRun);
+  connect(sweepsPane_, &SweepsPane::runActivated, this, &MainWindow::showRun);
+  connect(sweepsPane_, &SweepsPane::message, this,
+          [this](const QString& m) { statusBar()->showMessage(m, 15000); });
   connect(runsPane_, &RunsPane::compareRequested, this, &MainWindow::compareRuns);
   connect(exports_, &ExportService::finished, this, [this](bool ok, const QString& message) {
     statusBar()->showMessage(message, 15000);
@@ -96,13 +103,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
+  sweepsPane_->stopAll();  // its workers write through session_, which goes first
   for (auto* w : workers_) w->requestStop();
   for (auto* w : workers_) w->wait();
 }
 
 bool MainWindow::openDatabase(const QString& path) {
-  if (!workers_.isEmpty()) {
-    QMessageBox::information(this, "Open database", "Stop the runs of this database before opening another.");
+  if (!workers_.isEmpty() || sweepsPane_->runningSweeps() > 0) {
+    QMessageBox::information(this, "Open database",
+                             "Stop the runs and sweeps of this database before opening another.");
     return false;
   }
   try {
@@ -117,6 +126,7 @@ bool MainWindow::openDatabase(const QString& path) {
     return false;
   }
   runsModel_->setRuns({});
+  sweepsPane_->setDatabase(&session_->store(), path);
   connect(session_->poller(), &StorePoller::runsUpdated, this,
           [this](const RunSummaries& runs, bool complete) {
             if (complete)
@@ -145,6 +155,7 @@ bool MainWindow::openDatabase(const QString& path) {
   simulatorPane_->setDatabase(session_->path());
   connect(session_->poller(), &StorePoller::failed, this,
           [this](const QString& m) { status_->setText("Database: " + m); });
+  session_->startPolling();
   QSettings settings;
   QStringList recent = settings.value("recentDatabases").toStringList();
   const QString absolute = QFileInfo(path).absoluteFilePath();
@@ -235,8 +246,14 @@ void MainWindow::offerData(RunWorker* worker, const QString& message, const QStr
   launch(new RunWorker(session_->store(), session_->path(), retry));  // start again with the data in place
 }
 
+void MainWindow::setQuiet(bool q) {
+  quiet_ = q;
+  sweepsPane_->setQuiet(q);
+}
+
 void MainWindow::setDataDirectory(const QString& dir) {
   dataDir_ = dir;
+  sweepsPane_->setDataDirectory(dir);
   QSettings().setValue("dataDirectory", dir);
 }
 
@@ -260,17 +277,20 @@ void MainWindow::showRun(qint64 runId) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
-  if (!workers_.isEmpty() && !quiet_) {
+  if ((!workers_.isEmpty() || sweepsPane_->runningSweeps() > 0) && !quiet_) {
     const auto answer = QMessageBox::question(
         this, "Quit MoE Lab",
-        QString("%1 run(s) are training. Stop them (each saves a checkpoint and can be resumed) and quit?")
-            .arg(workers_.size()));
+        QString("%1 run(s) and %2 sweep(s) are training. Stop them (each run saves a checkpoint; sweeps are "
+                "offered for resuming when this database is next opened) and quit?")
+            .arg(workers_.size())
+            .arg(sweepsPane_->runningSweeps()));
     if (answer != QMessageBox::Yes) {
       e->ignore();
       return;
     }
   }
   for (auto* w : workers_) w->requestStop();
+  sweepsPane_->stopAll();
   for (auto* w : workers_) w->wait();
   e->accept();
 }

@@ -20,10 +20,11 @@ class ComparePane;
 class ExportService;
 class ExpertViewsPane;
 class SimulatorPane;
+class SweepsPane;
 
 // Composition root of the desktop app: wires the open database (DatabaseSession), the panes
-// (Runs, Experiment, Run, Compare, Experts, Network; sweeps and the routing profile join as panes
-// of their own) and the run workers. Holds no training math and no SQL.
+// (Runs, Experiment, Run, Compare, Sweeps, Experts, Network; the routing profile joins as a pane
+// of its own) and the run workers. Holds no training math and no SQL.
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
@@ -46,6 +47,7 @@ class MainWindow : public QMainWindow {
   ExportService* exports() const { return exports_; }
   ExpertViewsPane* expertViews() const { return expertViews_; }
   SimulatorPane* simulatorPane() const { return simulatorPane_; }
+  SweepsPane* sweepsPane() const { return sweepsPane_; }
   void compareRuns(const QList<qint64>& runIds);
   // Where runs look for data first (Choose folder / Fetch in the data-missing dialog; saved).
   QString dataDirectory() const { return dataDir_; }
@@ -75,6 +77,7 @@ class MainWindow : public QMainWindow {
   ComparePane* comparePane_;
   ExpertViewsPane* expertViews_;
   SimulatorPane* simulatorPane_;
+  SweepsPane* sweepsPane_;
   ExportService* exports_;
   QTabWidget* tabs_;
   QString dataDir_;
@@ -83,7 +86,7 @@ class MainWindow : public QMainWindow {
   QMap<qint64, RunWorker*> workers_;  // live runs of this process
   bool quiet_ = false;                // tests: messages go to runRefused, not dialogs
  public:
-  void setQuiet(bool q) { quiet_ = q; }
+  void setQuiet(bool q);
 };
 
 }  // namespace moelab::ui

@@ -16,6 +16,9 @@
 #include "experts/ExpertViewsPane.h"
 #include "runs/RunsTableModel.h"
 #include "sim/SimulatorPane.h"
+#include "sweeps/SweepEditor.h"
+#include "sweeps/SweepResultsView.h"
+#include "sweeps/SweepsPane.h"
 
 namespace moelab::ui {
 namespace {
@@ -62,6 +65,22 @@ bool captureScreenshots(MainWindow& window, const QString& dir) {
     tabs->setCurrentIndex(i);
     save(tabs->tabText(i).toLower().replace(' ', '-'));
   }
+  // Sweeps: each results chart of the newest sweep, then the editor with a preset expanded.
+  auto* sweeps = window.sweepsPane();
+  tabs->setCurrentWidget(sweeps);
+  waitFor(sweeps, &SweepsPane::snapshotLoaded, [&] { sweeps->refresh(); });
+  if (sweeps->snapshot().haveTable)
+    for (int t = 0; t < sweeps->results()->charts()->count(); ++t) {
+      sweeps->results()->charts()->setCurrentIndex(t);
+      save("sweeps-" + sweeps->results()->charts()->tabText(t).toLower().replace(' ', '-'));
+    }
+  sweeps->tabs()->setCurrentIndex(1);
+  const QStringList folders = ExperimentPane::presetFolders();
+  if (!folders.isEmpty())
+    sweeps->editor()->loadSpecFile(folders.first() + "/sweeps/cpu-full-factorial-small.json");
+  save("sweeps-editor");
+  sweeps->tabs()->setCurrentIndex(0);
+
   // Experts: the run on the Run page (gnn_moe), then the sparse run.
   auto* experts = window.expertViews();
   tabs->setCurrentWidget(experts);

@@ -13,6 +13,10 @@ DatabaseSession::DatabaseSession(const QString& path, int pollIntervalMs, QObjec
   poller_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, poller_, &QObject::deleteLater);
   thread_.setObjectName("store-poller");
+}
+
+void DatabaseSession::startPolling() {
+  if (thread_.isRunning()) return;
   thread_.start();
   QMetaObject::invokeMethod(poller_, &StorePoller::start, Qt::QueuedConnection);
 }

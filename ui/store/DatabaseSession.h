@@ -21,6 +21,9 @@ class DatabaseSession : public QObject {
   explicit DatabaseSession(const QString& path, int pollIntervalMs = 1000, QObject* parent = nullptr);
   ~DatabaseSession() override;
   ExperimentStore& store() { return *store_; }
+  // Starts the poller's thread: call once its signals are connected (its first poll carries the
+  // whole runs table and would be lost before).
+  void startPolling();
   StorePoller* poller() const { return poller_; }
   QString path() const { return path_; }
   void pollNow();
