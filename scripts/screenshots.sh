@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the desktop app under Xvfb (offscreen when xvfb-run is missing) with a tiny real run and
 # saves every view as docs/screenshots/<view>.png. Two tiny runs are trained first with the CLI into
-# the same database (a gnn_moe to compare with, a sparse_moe for the usage, routing and network views).
+# the same database (a gnn_moe to compare with, a sparse_moe for the usage, routing and network views),
+# then two small sweeps (the Sweeps pane).
 # Usage: scripts/screenshots.sh [OUTDIR]   (data: $MOELAB_DATA_DIR, default ../shared/data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,21 @@ build/bin/moelab-cli train "$work/tiny.json" --db "$work/shots.db" --name "two e
 build/bin/moelab-cli train "$work/tiny.json" --db "$work/shots.db" --name "sparse top-2 of 8" \
   --set model.architecture=sparse_moe --set model.num_experts=8 --set model.top_k=2 \
   --set model.position=rope --set model.norm=rmsnorm --set train.learning_rate=0.002 >> "$work/cli.log" 2>&1
+# Two small sweeps for the Sweeps pane: width x learning rate of the gnn_moe, width of a dense
+# baseline (the scaling view compares the two architectures).
+sed -e 's/"max_steps": 60, "eval_every": 15/"max_steps": 30, "eval_every": 10/' "$work/tiny.json" > "$work/sweep-base.json"
+cat > "$work/width-lr.json" <<'JSON'
+{"name": "width x lr (gnn_moe)", "base": "sweep-base.json", "method": "grid", "max_concurrent": 2,
+ "parameters": [{"key": "model.embed_dim", "values": [32, 64, 96]},
+                {"key": "train.learning_rate", "values": [0.001, 0.003]}]}
+JSON
+cat > "$work/width-dense.json" <<'JSON'
+{"name": "width (dense)", "base": "sweep-base.json", "method": "grid", "max_concurrent": 2,
+ "parameters": [{"key": "model.architecture", "values": ["dense"]},
+                {"key": "model.embed_dim", "values": [32, 64, 96, 128]}]}
+JSON
+build/bin/moelab-cli sweep run "$work/width-dense.json" --db "$work/shots.db" >> "$work/cli.log" 2>&1
+build/bin/moelab-cli sweep run "$work/width-lr.json" --db "$work/shots.db" >> "$work/cli.log" 2>&1
 run_app=(build/bin/moelab --db "$work/shots.db" --experiment "$work/tiny.json" --start --screenshots "$out")
 export XDG_CONFIG_HOME="$work/config"  # the user's recent databases stay as they are
 if command -v xvfb-run > /dev/null; then

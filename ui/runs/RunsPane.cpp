@@ -44,7 +44,7 @@ RunsPane::RunsPane(RunsTableModel* model, QWidget* parent) : QWidget(parent), mo
   proxy_->setSortRole(RunsTableModel::SortRole);
   status_ = new QComboBox;
   status_->addItem("All statuses", QString());
-  for (const char* s : {"running", "finished", "interrupted", "failed", "diverged", "queued"})
+  for (const char* s : {"running", "finished", "interrupted", "failed", "diverged", "pruned", "queued"})
     status_->addItem(s, s);
   architecture_ = new QComboBox;
   architecture_->addItem("All architectures", QString());

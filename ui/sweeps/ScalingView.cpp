@@ -85,7 +85,7 @@ void ScalingView::rebuild() {
   chart->setTitle("Best validation loss vs " + axis_->currentText());
   auto* x = new QLogValueAxis;
   x->setTitleText(axis_->currentText());
-  x->setLabelFormat("%.1e");
+  x->setLabelFormat("%.2e");
   auto* y = new QLogValueAxis;
   y->setTitleText("best val loss");
   y->setLabelFormat("%.3g");
@@ -147,6 +147,13 @@ void ScalingView::rebuild() {
   if (xHi > 0) {
     x->setRange(xLo / 1.5, xHi * 1.5);
     y->setRange(yLo / 1.05, yHi * 1.05);
+    // Labels sit at powers of the base: a base spanning the range in about five steps labels a
+    // narrow range (losses, one decade of sizes) instead of showing one tick.
+    auto fitBase = [](QLogValueAxis* a, double lo, double hi) {
+      if (hi / lo < 100) a->setBase(std::max(1.01, std::pow(hi / lo, 1.0 / 5)));
+    };
+    fitBase(x, xLo / 1.5, xHi * 1.5);
+    fitBase(y, yLo / 1.05, yHi * 1.05);
   }
   if (points_.empty())
     text << "No finished sweep runs with a validation loss yet: run a sweep (e.g. cpu-embed-dim) and its "

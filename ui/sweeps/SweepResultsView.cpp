@@ -41,6 +41,8 @@ SweepResultsView::SweepResultsView(QWidget* parent) : QWidget(parent) {
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->verticalHeader()->hide();
+  table_->setMinimumHeight(180);
+  table_->sortByColumn(0, Qt::AscendingOrder);
 
   scatterParam_ = new QComboBox;
   scatter_ = new QChartView;

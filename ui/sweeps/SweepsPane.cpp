@@ -26,6 +26,7 @@ namespace moelab::ui {
 SweepsPane::SweepsPane(QWidget* parent) : QWidget(parent) {
   list_ = new QTableWidget(0, 4);
   list_->setHorizontalHeaderLabels({"id", "sweep", "status", "points"});
+  list_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   list_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
   list_->verticalHeader()->hide();
   list_->setSelectionBehavior(QAbstractItemView::SelectRows);
