@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 
 #include "data/DataLocator.h"
@@ -87,6 +88,19 @@ std::string formatDuration(double s) {
 
 bool stdoutIsTerminal() {
   return isatty(STDOUT_FILENO);
+}
+
+namespace {
+std::atomic<bool> gStopRequested{false};
+void raiseStop(int) {
+  gStopRequested = true;
+}
+}  // namespace
+
+const std::atomic<bool>* stopOnSignals() {
+  std::signal(SIGINT, raiseStop);
+  std::signal(SIGTERM, raiseStop);
+  return &gStopRequested;
 }
 
 }  // namespace moelab::cli

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,9 @@ LoadedModel loadModel(const std::string& checkpointPath, const std::string& data
                       bool withTokenizer = true);
 
 std::string formatDuration(double seconds);
+// Installs SIGINT/SIGTERM handlers that raise the returned flag (a run or sweep stops at its next
+// step, saving `last`).
+const std::atomic<bool>* stopOnSignals();
 bool stdoutIsTerminal();
 
 }  // namespace moelab::cli

@@ -20,11 +20,6 @@
 namespace moelab::cli {
 namespace {
 
-std::atomic<bool> gStop{false};
-void onSignal(int) {
-  gStop = true;
-}
-
 // One progress line per running point and an overall bar: redrawn in place on a terminal, printed
 // as plain lines (throttled) otherwise.
 class SweepPrinter : public SweepListener {
@@ -186,9 +181,8 @@ int runOrResume(const CliArgs& a, int64_t sweepId) {
     throw UserError("no sweep with id " + std::to_string(sweepId) + " in " + a.get("db", "moelab.db"));
   SweepPrinter printer(rec->spec.value("metric", std::string("val/loss")));
   SweepRunner runner(*store, a.get("db", "moelab.db"), sweepId, opt, &printer);
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
-  const SweepOutcome o = runner.run(&gStop);
+  const std::atomic<bool>* stop = stopOnSignals();
+  const SweepOutcome o = runner.run(stop);
   const SweepTable table = SweepTable::load(*store, sweepId);
   std::fprintf(stderr, "%s\n", table.summaryLine().c_str());
   if (!o.abortReason.empty()) {

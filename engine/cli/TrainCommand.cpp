@@ -15,11 +15,6 @@
 namespace moelab::cli {
 namespace {
 
-std::atomic<bool> gStop{false};
-void onSignal(int) {
-  gStop = true;
-}
-
 // The live progress line: step/total, loss, tok/s, ETA (rewritten in place on a terminal).
 class ProgressPrinter : public MetricSink {
  public:
@@ -104,9 +99,8 @@ int trainCommand(const Words& words) {
   ProgressPrinter printer;
   RunController controller(openOnce, a.get("db", "moelab.db"), req, &printer);
   controller.prepare();
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
-  const RunOutcome outcome = controller.run(&gStop);
+  const std::atomic<bool>* stop = stopOnSignals();
+  const RunOutcome outcome = controller.run(stop);
   const std::string error = controller.error();
   std::fprintf(stderr, "\nrun %ld %s%s%s\n", long(controller.runId()), toString(outcome).c_str(),
                error.empty() ? "" : ": ", error.c_str());

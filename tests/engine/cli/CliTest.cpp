@@ -14,13 +14,17 @@ class CliTest : public QObject {
     int code;
     QString out, err;
   };
-  Result cli(const QStringList& args, const QByteArray& stdinData = {}) {
-    QProcess p;
+  // Starts moelab-cli in the test folder with the test data.
+  void startCli(QProcess& p, const QStringList& args) {
     p.setWorkingDirectory(dir_.path());
     auto env = QProcessEnvironment::systemEnvironment();
     env.insert("MOELAB_DATA_DIR", moelab::test::dataDir());
     p.setProcessEnvironment(env);
     p.start(MOELAB_CLI, args);
+  }
+  Result cli(const QStringList& args, const QByteArray& stdinData = {}) {
+    QProcess p;
+    startCli(p, args);
     p.write(stdinData);
     p.closeWriteChannel();
     p.waitForFinished(600000);
@@ -271,11 +275,7 @@ class CliTest : public QObject {
       "data": {"tokenizer": "char", "num_train_samples": 400, "num_eval_samples": 16},
       "train": {"batch_size": 8, "epochs": 1, "eval_every": 5, "log_every": 1, "max_steps": 40}})");
     QProcess p;
-    p.setWorkingDirectory(dir_.path());
-    auto env = QProcessEnvironment::systemEnvironment();
-    env.insert("MOELAB_DATA_DIR", moelab::test::dataDir());
-    p.setProcessEnvironment(env);
-    p.start(MOELAB_CLI, {"train", cfg, "--db", "kill.db", "--threads", "1"});
+    startCli(p, {"train", cfg, "--db", "kill.db", "--threads", "1"});
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(dir_.path() + "/kill-runs/1/last.pt"), 120000);
     p.kill();  // SIGKILL: no chance to clean up
     p.waitForFinished();
@@ -318,11 +318,7 @@ class CliTest : public QObject {
     QCOMPARE(preview.code, 0);
     QVERIFY2(preview.out.contains("3 points (0 invalid)"), qPrintable(preview.out));
     QProcess p;
-    p.setWorkingDirectory(dir_.path());
-    auto env = QProcessEnvironment::systemEnvironment();
-    env.insert("MOELAB_DATA_DIR", moelab::test::dataDir());
-    p.setProcessEnvironment(env);
-    p.start(MOELAB_CLI, {"sweep", "run", spec, "--db", "sw.db", "--threads", "1"});
+    startCli(p, {"sweep", "run", spec, "--db", "sw.db", "--threads", "1"});
     // Point 0 has finished and point 1 has saved a checkpoint: kill the sweep mid-run.
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(dir_.path() + "/sw-runs/2/last.pt"), 180000);
     p.kill();

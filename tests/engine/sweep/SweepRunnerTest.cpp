@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "TestSuite.h"
+#include "engine/sweep/TinySweepConfig.h"
 #include "store/ExperimentStore.h"
 #include "sweep/SweepResults.h"
 #include "sweep/SweepRunner.h"
@@ -9,27 +10,6 @@
 using namespace moelab;
 
 namespace {
-nlohmann::json tinyBase(int64_t steps) {
-  return {{"model",
-           {{"embed_dim", 32},
-            {"num_layers", 1},
-            {"num_heads", 4},
-            {"num_experts", 2},
-            {"gnn_layers", 1},
-            {"max_seq_length", 32},
-            {"dropout", 0.0}}},
-          {"data", {{"tokenizer", "char"}, {"num_train_samples", 300}, {"num_eval_samples", 16}}},
-          {"train",
-           {{"batch_size", 8},
-            {"max_steps", steps},
-            {"eval_every", 4},
-            {"eval_batches", 2},
-            {"log_every", 1},
-            {"warmup_steps", 0},
-            {"learning_rate", 3e-3},
-            {"min_learning_rate", 1e-9}}}};
-}
-
 struct Events : SweepListener {
   std::map<int64_t, std::string> ended;
   void onPointEnded(int64_t index, int64_t, const std::string& status, const std::string&) override {
@@ -59,7 +39,7 @@ class SweepRunnerTest : public QObject {
     // machine has); 32 and 64 train. Two at a time, the two cores divided between them.
     auto spec = SweepSpec::fromJson(
         {{"name", "fail"},
-         {"base", tinyBase(6)},
+         {"base", tinySweepBase(6)},
          {"max_concurrent", 2},
          {"parameters", {{{"key", "model.embed_dim"}, {"values", {30, 16384, 32, 64}}}}}});
     const int64_t id = SweepRunner::create(store, spec);
@@ -115,7 +95,7 @@ class SweepRunnerTest : public QObject {
     // worse than it at step 4 and stops there.
     auto spec =
         SweepSpec::fromJson({{"name", "prune"},
-                             {"base", tinyBase(12)},
+                             {"base", tinySweepBase(12)},
                              {"early_stopping", {{"method", "median"}, {"grace_steps", 4}, {"min_runs", 1}}},
                              {"parameters", {{{"key", "train.learning_rate"}, {"values", {3e-3, 1e-7}}}}}});
     const int64_t id = SweepRunner::create(store, spec);

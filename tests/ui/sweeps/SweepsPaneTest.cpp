@@ -8,6 +8,7 @@
 #include "MainWindow.h"
 #include "TestSuite.h"
 #include "charts/MetricChart.h"
+#include "engine/sweep/TinySweepConfig.h"
 #include "sweep/SweepSpec.h"
 #include "sweeps/ParallelCoordinatesWidget.h"
 #include "sweeps/SweepEditor.h"
@@ -20,24 +21,9 @@ using namespace moelab::ui;
 
 namespace {
 nlohmann::json tinySpec(const std::string& name, int64_t steps, const nlohmann::json& seeds) {
-  nlohmann::json base = {
-      {"model",
-       {{"embed_dim", 32},
-        {"num_layers", 1},
-        {"num_heads", 4},
-        {"num_experts", 2},
-        {"gnn_layers", 1},
-        {"max_seq_length", 32}}},
-      {"data", {{"tokenizer", "char"}, {"num_train_samples", 300}, {"num_eval_samples", 16}}},
-      {"train",
-       {{"batch_size", 8},
-        {"max_steps", steps},
-        {"eval_every", 4},
-        {"eval_batches", 2},
-        {"log_every", 1},
-        {"checkpoint_every", 2},
-        {"threads", 1}}}};
-  return {{"name", name}, {"base", base}, {"parameters", {{{"key", "train.seed"}, {"values", seeds}}}}};
+  return {{"name", name},
+          {"base", tinySweepBase(steps)},
+          {"parameters", {{{"key", "train.seed"}, {"values", seeds}}}}};
 }
 
 // A sweep's table made by hand: point i has learning rate lr[i] and best loss loss[i].
