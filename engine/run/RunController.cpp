@@ -168,7 +168,9 @@ RunOutcome RunController::run(const std::atomic<bool>* stop) {
     recorder_->flush();
     error_ = outcome == RunOutcome::Diverged ? trainer_->divergence() + "; kept the last good checkpoint"
              : outcome == RunOutcome::Interrupted
-                 ? "stopped; resume with `moelab-cli train --resume " + std::to_string(runId_) + "`"
+                 ? "stopped; " + (req_.resumeAdvice.empty() ? "resume with `moelab-cli train --resume " +
+                                                                  std::to_string(runId_) + "`"
+                                                            : req_.resumeAdvice)
                  : "";
     store_->setStatus(runId_, toString(outcome), error_);
     return outcome;

@@ -21,6 +21,8 @@ struct RunRequest {
   std::string checkpointBase;  // empty: beside the database (moelab.db -> moelab-runs/<id>/)
   // A new run of a sweep: its sweep and point, recorded with the run.
   int64_t sweepId = 0, sweepIndex = -1;
+  // How to continue the run if it is stopped (empty: `moelab-cli train --resume ID`).
+  std::string resumeAdvice;
 };
 
 }  // namespace moelab

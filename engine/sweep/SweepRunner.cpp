@@ -215,6 +215,8 @@ void SweepRunner::runTask(Task& t, const std::atomic<bool>& sweepStop) {
   req.dataDir = options_.dataDir;
   req.checkpointBase = options_.checkpointBase;
   req.overrides = {"train.threads=" + std::to_string(threadsPerRun_)};
+  req.resumeAdvice = "resume the sweep with `moelab-cli sweep resume " + std::to_string(sweepId_) +
+                     "` (or Resume in the app's Sweeps tab)";
   if (t.resumeRunId > 0) {
     req.resumeRunId = t.resumeRunId;
   } else {
