@@ -1,7 +1,7 @@
 #include "sim/AllToAllModel.h"
 
 #include <algorithm>
-#include <numeric>
+#include <cmath>
 
 #include "sim/MaxMinFair.h"
 
@@ -19,94 +19,100 @@ void nodeInterTimes(const ClusterSpec& c, const std::vector<double>& bytes, int 
     return;
   }
   // Links: one per NIC, then the node's share of the inter-node fabric.
-  std::vector<double> capacity(size_t(c.nicsPerNode), rate);  // every NIC at its (effective) line rate
-  const double fabric = rate * double(c.nicsPerNode) / c.oversubscription;
-  capacity.push_back(fabric);
-  std::vector<FluidFlow> flows;
-  for (int i = 0; i < gpn; ++i)
+  std::vector<double> capacity(size_t(c.nicsPerNode), rate);
+  capacity.push_back(rate * double(c.nicsPerNode) / c.oversubscription);
+  std::vector<FluidFlow> flows, nicOnlyFlows;
+  for (int i = 0; i < gpn; ++i) {
     flows.push_back({bytes[size_t(node * gpn + i)], {i % c.nicsPerNode, c.nicsPerNode}});
+    nicOnlyFlows.push_back({bytes[size_t(node * gpn + i)], {i % c.nicsPerNode}});
+  }
   auto done = fluidCompletionTimes(flows, capacity);
   // Was the fabric the binding constraint? Compare with NIC-only sharing.
-  double nicOnly = 0, withFabric = *std::max_element(done.begin(), done.end());
-  {
-    std::vector<double> cap2(capacity.begin(), capacity.end() - 1);
-    std::vector<FluidFlow> f2;
-    for (int i = 0; i < gpn; ++i) f2.push_back({bytes[size_t(node * gpn + i)], {i % c.nicsPerNode}});
-    auto d2 = fluidCompletionTimes(f2, cap2);
-    nicOnly = *std::max_element(d2.begin(), d2.end());
-  }
+  capacity.pop_back();
+  auto nicOnly = fluidCompletionTimes(nicOnlyFlows, capacity);
+  const bool fabric = *std::max_element(done.begin(), done.end()) >
+                      *std::max_element(nicOnly.begin(), nicOnly.end()) * (1 + 1e-9);
   for (int i = 0; i < gpn; ++i) {
     out[size_t(node * gpn + i)] = done[size_t(i)];
-    fabricBound[size_t(node * gpn + i)] = withFabric > nicOnly * (1 + 1e-9);
+    fabricBound[size_t(node * gpn + i)] = fabric;
   }
+}
+
+double sum(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s;
 }
 
 }  // namespace
 
-AllToAllTraffic transposed(const AllToAllTraffic& f, double ratio) {
-  const double total = std::accumulate(f.sourceBytes.begin(), f.sourceBytes.end(), 0.0);
-  AllToAllTraffic t;
-  t.sourceBytes.resize(f.destShare.size());
-  t.destShare.resize(f.sourceBytes.size());
-  for (size_t d = 0; d < f.destShare.size(); ++d) t.sourceBytes[d] = f.destShare[d] * total * ratio;
-  for (size_t s = 0; s < f.sourceBytes.size(); ++s) t.destShare[s] = total > 0 ? f.sourceBytes[s] / total : 0;
-  return t;
-}
-
-AllToAllTiming simulateAllToAll(const ClusterSpec& c, const AllToAllTraffic& t) {
-  const int G = c.gpus(), gpn = c.gpusPerNode, N = c.nodes;
-  AllToAllTiming r;
+CollectiveTiming simulateCollective(const ClusterSpec& c, const CommSpec& comm, const MoeExchange& x) {
+  const int G = c.gpus(), N = c.nodes;
+  CollectiveTiming r;
+  r.volumes = exchangeVolumes(c, comm, x);
+  const ExchangeVolumes& v = r.volumes;
   r.finishSeconds.assign(size_t(G), 0.0);
-  r.sentBytes.assign(size_t(G), 0.0);
-  r.receivedBytes.assign(size_t(G), 0.0);
-  std::vector<double> nodeShare(size_t(N), 0.0), nodeSource(size_t(N), 0.0);
-  double totalSource = 0;
+  r.sentBytes.resize(size_t(G));
+  r.receivedBytes.resize(size_t(G));
   for (int g = 0; g < G; ++g) {
-    nodeShare[size_t(g / gpn)] += t.destShare[size_t(g)];
-    nodeSource[size_t(g / gpn)] += t.sourceBytes[size_t(g)];
-    totalSource += t.sourceBytes[size_t(g)];
+    r.sentBytes[size_t(g)] = v.intraSend[size_t(g)] + v.interSend[size_t(g)];
+    r.receivedBytes[size_t(g)] = v.intraRecv[size_t(g)] + v.interRecv[size_t(g)];
   }
-  std::vector<double> intraSend(static_cast<size_t>(G)), intraRecv(intraSend), interSend(intraSend),
-      interRecv(intraSend);
-  for (int g = 0; g < G; ++g) {
-    const size_t n = size_t(g / gpn);
-    intraSend[size_t(g)] = t.sourceBytes[size_t(g)] * std::max(0.0, nodeShare[n] - t.destShare[size_t(g)]);
-    interSend[size_t(g)] = t.sourceBytes[size_t(g)] * std::max(0.0, 1.0 - nodeShare[n]);
-    intraRecv[size_t(g)] = t.destShare[size_t(g)] * std::max(0.0, nodeSource[n] - t.sourceBytes[size_t(g)]);
-    interRecv[size_t(g)] = t.destShare[size_t(g)] * std::max(0.0, totalSource - nodeSource[n]);
-    r.sentBytes[size_t(g)] = intraSend[size_t(g)] + interSend[size_t(g)];
-    r.receivedBytes[size_t(g)] = intraRecv[size_t(g)] + interRecv[size_t(g)];
-    r.intraBytes += intraSend[size_t(g)];
-    r.interBytes += interSend[size_t(g)];
-  }
-  // Efficiency from the typical per-peer message size of each port class.
-  const double intraMsg = gpn > 1 ? r.intraBytes / double(G) / double(gpn - 1) : 0;
-  const double interMsg = N > 1 ? r.interBytes / double(G) / double(G - gpn) : 0;
-  const double intraRate = c.intraGBps * 1e9 * c.intraEfficiency.at(std::max(intraMsg, 1.0));
-  const double nicRate = c.nicGBps() * 1e9 * c.nicEfficiency.at(std::max(interMsg, 1.0));
+  r.intraBytes = sum(v.intraSend);
+  r.interBytes = sum(v.interSend);
 
+  // Peak rates, and for flat the extra time its per-peer message size costs (the cluster's
+  // message-size curves): time at a curve's efficiency = time at peak x peak / efficiency.
+  const AlgorithmCosts& k = comm.costs;
+  const double intraPeak = k.nvlinkEfficiency > 0 ? k.nvlinkEfficiency : c.intraEfficiency.peak();
+  const double nicPeak = k.nicEfficiency > 0 ? k.nicEfficiency : c.nicEfficiency.peak();
+  double intraSlow = 1, nicSlow = 1;
+  if (comm.algorithm == DispatchAlgorithm::Flat) {
+    const double intraMsg = v.intraPeers > 0 ? r.intraBytes / double(G) / double(v.intraPeers) : 0;
+    const double interMsg = v.interPeers > 0 ? r.interBytes / double(G) / double(v.interPeers) : 0;
+    intraSlow = intraPeak / c.intraEfficiency.at(std::max(intraMsg, 1.0));
+    nicSlow = nicPeak / c.nicEfficiency.at(std::max(interMsg, 1.0));
+  }
+  const double intraRate = c.intraGBps * 1e9 * intraPeak, nicRate = c.nicGBps() * 1e9 * nicPeak;
   std::vector<double> sendT(size_t(G), 0.0), recvT(size_t(G), 0.0);
   std::vector<char> sendFabric(size_t(G), 0), recvFabric(size_t(G), 0);
   if (N > 1)
     for (int n = 0; n < N; ++n) {
-      nodeInterTimes(c, interSend, n, nicRate, sendT, sendFabric);
-      nodeInterTimes(c, interRecv, n, nicRate, recvT, recvFabric);
+      nodeInterTimes(c, v.interSend, n, nicRate, sendT, sendFabric);
+      nodeInterTimes(c, v.interRecv, n, nicRate, recvT, recvFabric);
     }
-  const double interLatency = (c.interLatencyUs + c.switchHops * c.hopDelayUs) * 1e-6;
+  const double interWire = c.interLatencyUs + c.switchHops * c.hopDelayUs;
+  const bool twoStage = comm.algorithm == DispatchAlgorithm::Hierarchical;
   for (int g = 0; g < G; ++g) {
-    double intra = std::max(intraSend[size_t(g)], intraRecv[size_t(g)]) / intraRate;
-    double inter = std::max(sendT[size_t(g)], recvT[size_t(g)]);
-    double latency = (intraSend[size_t(g)] + intraRecv[size_t(g)] > 0 ? c.intraLatencyUs * 1e-6 : 0) +
-                     (interSend[size_t(g)] + interRecv[size_t(g)] > 0 ? interLatency : 0);
-    r.finishSeconds[size_t(g)] = std::max(intra, inter) + latency;
-    if (r.finishSeconds[size_t(g)] > r.seconds) {
-      r.seconds = r.finishSeconds[size_t(g)];
+    const size_t i = size_t(g);
+    const bool intra = v.intraSend[i] + v.intraRecv[i] > 0, inter = v.interSend[i] + v.interRecv[i] > 0;
+    if (!intra && !inter) continue;
+    const double intraT = std::max(v.intraSend[i], v.intraRecv[i]) / intraRate;
+    const double interT = std::max(sendT[i], recvT[i]);
+    // NVLink and NIC traffic proceed concurrently (for hierarchical: pipelined stages).
+    const bool nicBound = interT * nicSlow > intraT * intraSlow;
+    const double bandwidth = nicBound ? interT : intraT;
+    const double slowTerm = nicBound ? interT * (nicSlow - 1) : intraT * (intraSlow - 1);
+    const int peers = (intra ? v.intraPeers : 0) + (inter ? v.interPeers : 0);
+    const double perPeer = slowTerm + k.perPeerUs * 1e-6 * double(peers);
+    // One message's wire latency; the two-stage pipeline fills through both links.
+    const double wire =
+        inter ? (twoStage && intra ? interWire + c.intraLatencyUs : interWire) : c.intraLatencyUs;
+    const double latency = (k.launchUs + wire + (inter ? k.perNodeUs * double(N - 1) : 0)) * 1e-6;
+    const double t = bandwidth + perPeer + latency;
+    r.finishSeconds[i] = t;
+    if (t > r.seconds) {
+      r.seconds = t;
       r.slowestGpu = g;
+      r.bandwidthSeconds = bandwidth;
+      r.perPeerSeconds = perPeer;
       r.latencySeconds = latency;
-      bool fabric = inter > intra && (sendFabric[size_t(g)] || recvFabric[size_t(g)]);
-      r.bottleneck = latency > std::max(intra, inter) ? "latency"
-                     : inter > intra                  ? (fabric ? "fabric" : "nic")
-                                                      : "nvlink";
+      const bool fabric = nicBound && (sendFabric[i] || recvFabric[i]);
+      const double biggest = std::max({bandwidth, perPeer, latency});
+      r.bottleneck = biggest == latency   ? "latency"
+                     : biggest == perPeer ? "per_peer"
+                     : nicBound           ? (fabric ? "fabric" : "nic")
+                                          : "nvlink";
     }
   }
   return r;

@@ -18,6 +18,12 @@ double EfficiencyCurve::at(double bytes) const {
   return lo->second + t * (hi->second - lo->second);
 }
 
+double EfficiencyCurve::peak() const {
+  double best = points.empty() ? 1.0 : 0.0;
+  for (const auto& p : points) best = std::max(best, p.second);
+  return best;
+}
+
 EfficiencyCurve EfficiencyCurve::plateau(double e, double halfBytes) {
   EfficiencyCurve c;
   for (double b = 1024; b <= double(1ULL << 32); b *= 4) c.points.emplace_back(b, e * b / (b + halfBytes));
@@ -30,26 +36,38 @@ nlohmann::json EfficiencyCurve::toJson() const {
   return j;
 }
 
-// Presets. Line rates are the vendors' figures; the efficiency plateaus are calibrated so that
-// uniform all-to-all reproduces nccl-tests bus bandwidths (docs/NETWORK_SIM.md has the sources).
+namespace {
+// Achieved fraction of line rate of NCCL-style per-peer messages: about a tenth of the peak at
+// 1 KB, about half at 128 KB (the 64 x H800 8 MiB all-to-all), the peak from `plateauBytes` on
+// (nccl-tests' large-message bus bandwidths). Interpolated in log(bytes), these points keep the
+// time of a message growing with its size. docs/NETWORK_SIM.md gives the sources.
+EfficiencyCurve messageCurve(double peak, double plateauBytes) {
+  EfficiencyCurve c;
+  c.points = {{1024.0, 0.09 * peak}, {131072.0, 0.52 * peak}, {plateauBytes, peak}};
+  return c;
+}
+}  // namespace
+
+// Presets. Line rates are the vendors' figures; the peaks are calibrated so that uniform
+// all-to-all reproduces nccl-tests bus bandwidths (docs/NETWORK_SIM.md has the sources).
 ClusterSpec ClusterSpec::preset(const std::string& name) {
   ClusterSpec c;
   c.name = name;
   if (name == "dgx-h100" || name == "hgx-h100") {
     c.intraGBps = 450;  // NVLink 4: 900 GB/s bidirectional per GPU through NVSwitch
     c.nicGbps = 400;    // 8 x ConnectX-7 NDR, one per GPU
-    c.intraEfficiency = EfficiencyCurve::plateau(370.0 / 450.0, 1e6);
-    c.nicEfficiency = EfficiencyCurve::plateau(0.97, 256e3);
+    c.intraEfficiency = messageCurve(370.0 / 450.0, 16e6);
+    c.nicEfficiency = messageCurve(0.97, 8e6);
   } else if (name == "dgx-a100") {
     c.intraGBps = 300;  // NVLink 3: 600 GB/s bidirectional
     c.nicGbps = 200;    // 8 x HDR
-    c.intraEfficiency = EfficiencyCurve::plateau(230.0 / 300.0, 1e6);
-    c.nicEfficiency = EfficiencyCurve::plateau(0.97, 256e3);
+    c.intraEfficiency = messageCurve(230.0 / 300.0, 16e6);
+    c.nicEfficiency = messageCurve(0.97, 8e6);
   } else if (name == "h800") {
     c.intraGBps = 200;  // export-limited NVLink: 400 GB/s bidirectional
     c.nicGbps = 400;
-    c.intraEfficiency = EfficiencyCurve::plateau(370.0 / 450.0, 1e6);
-    c.nicEfficiency = EfficiencyCurve::plateau(0.97, 256e3);
+    c.intraEfficiency = messageCurve(370.0 / 450.0, 16e6);
+    c.nicEfficiency = messageCurve(0.97, 8e6);
   } else if (name == "ethernet") {
     c.intraGBps = 25;  // PCIe Gen4 x16 through a host switch
     c.intraLatencyUs = 8;

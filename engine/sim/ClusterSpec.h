@@ -11,6 +11,7 @@ namespace moelab::sim {
 struct EfficiencyCurve {
   std::vector<std::pair<double, double>> points;
   double at(double bytes) const;
+  double peak() const;  // the best efficiency in the table (1 when empty)
   static EfficiencyCurve plateau(double efficiency, double halfBytes);  // e * b / (b + halfBytes) sampled
   nlohmann::json toJson() const;
 };

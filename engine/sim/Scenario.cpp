@@ -30,13 +30,7 @@ std::vector<T> arrayOf(const nlohmann::json& j, const std::string& path) {
   }
 }
 
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  double pos = q * double(v.size() - 1);
-  size_t lo = size_t(std::floor(pos)), hi = std::min(v.size() - 1, lo + 1);
-  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
-}
+}  // namespace
 
 Placement makePlacement(const Scenario& s, const std::string& kind, const std::vector<double>& load) {
   const int G = s.cluster.gpus();
@@ -49,114 +43,6 @@ Placement makePlacement(const Scenario& s, const std::string& kind, const std::v
                       " GPU indices (one per expert), got " + std::to_string(s.placementMap.size()));
   return p;
 }
-
-struct VariantResult {
-  std::vector<double> stepSeconds;
-  std::vector<double> gpuSentBytes, gpuFinishSeconds;  // means over steps, first layer's dispatch
-  std::vector<double> gpuCombineSeconds;               // means over steps, first layer's combine
-  double bytesPerStep = 0, interBytesPerStep = 0;
-  double dispatchSeconds = 0, latencySeconds = 0;  // means, first layer's forward dispatch
-  std::map<std::string, int> bottlenecks;
-  std::vector<double> firstDispatchShare, firstDispatchSource;
-};
-
-// One variant: a placement strategy applied to a traffic spec, over all steps.
-VariantResult simulateVariant(const Scenario& s, const TrafficSpec& traffic, const std::string& placementKind,
-                              int replicate) {
-  const int G = s.cluster.gpus();
-  std::mt19937_64 rng(s.seed);
-  std::vector<std::vector<double>> base;
-  for (int l = 0; l < s.layers; ++l) base.push_back(basePopularity(traffic, s.experts, l, rng));
-  // Placement is decided once, from the expected load (what a rebalancer would know).
-  std::vector<double> expected(size_t(s.experts), 0.0);
-  for (auto& b : base)
-    for (size_t e = 0; e < b.size(); ++e) expected[e] += b[e];
-  Placement placement = makePlacement(s, placementKind, expected);
-  if (replicate > 0) placement.replicateHottest(expected, replicate, G);
-
-  VariantResult r;
-  r.gpuSentBytes.assign(size_t(G), 0.0);
-  r.gpuFinishSeconds.assign(size_t(G), 0.0);
-  r.gpuCombineSeconds.assign(size_t(G), 0.0);
-  std::normal_distribution<double> z(0.0, 1.0);
-  const double perToken = double(s.topK) * double(s.hidden);
-  for (int step = 0; step < s.steps; ++step) {
-    double stepTime = 0;
-    for (int l = 0; l < s.layers; ++l) {
-      AllToAllTraffic dispatch;
-      dispatch.destShare = placement.gpuShare(stepPopularity(base[size_t(l)], traffic.variation, rng), G);
-      dispatch.sourceBytes.resize(size_t(G));
-      for (int g = 0; g < G; ++g) {
-        double noise = traffic.sourceVariation > 0
-                           ? std::exp(traffic.sourceVariation * z(rng) -
-                                      0.5 * traffic.sourceVariation * traffic.sourceVariation)
-                           : 1.0;
-        dispatch.sourceBytes[size_t(g)] = double(s.tokensPerGpu) * noise * perToken * s.dispatchBytes;
-      }
-      auto fwdDispatch = simulateAllToAll(s.cluster, dispatch);
-      auto fwdCombine = simulateAllToAll(s.cluster, transposed(dispatch, s.combineBytes / s.dispatchBytes));
-      stepTime += fwdDispatch.seconds + fwdCombine.seconds;
-      r.bytesPerStep +=
-          (fwdDispatch.intraBytes + fwdDispatch.interBytes) + (fwdCombine.intraBytes + fwdCombine.interBytes);
-      r.interBytesPerStep += fwdDispatch.interBytes + fwdCombine.interBytes;
-      if (s.backward) {
-        // Gradients retrace both exchanges in reverse: combine's gradient goes the dispatch way.
-        double ratio = s.backwardBytes / s.dispatchBytes;
-        AllToAllTraffic gradDispatch = dispatch;
-        for (auto& b : gradDispatch.sourceBytes) b *= ratio;
-        auto bwd1 = simulateAllToAll(s.cluster, gradDispatch);
-        auto bwd2 = simulateAllToAll(s.cluster, transposed(dispatch, ratio));
-        stepTime += bwd1.seconds + bwd2.seconds;
-        r.bytesPerStep += bwd1.intraBytes + bwd1.interBytes + bwd2.intraBytes + bwd2.interBytes;
-        r.interBytesPerStep += bwd1.interBytes + bwd2.interBytes;
-      }
-      if (l == 0) {
-        for (int g = 0; g < G; ++g) {
-          r.gpuSentBytes[size_t(g)] += fwdDispatch.sentBytes[size_t(g)] / s.steps;
-          r.gpuFinishSeconds[size_t(g)] += fwdDispatch.finishSeconds[size_t(g)] / s.steps;
-          r.gpuCombineSeconds[size_t(g)] += fwdCombine.finishSeconds[size_t(g)] / s.steps;
-        }
-        r.dispatchSeconds += fwdDispatch.seconds / s.steps;
-        r.latencySeconds += fwdDispatch.latencySeconds / s.steps;
-        r.bottlenecks[fwdDispatch.bottleneck]++;
-        if (step == 0) {
-          r.firstDispatchShare = dispatch.destShare;
-          r.firstDispatchSource = dispatch.sourceBytes;
-        }
-      }
-    }
-    r.stepSeconds.push_back(stepTime);
-  }
-  r.bytesPerStep /= s.steps;
-  r.interBytesPerStep /= s.steps;
-  return r;
-}
-
-std::vector<double> toMs(const std::vector<double>& seconds) {
-  std::vector<double> ms;
-  for (double x : seconds) ms.push_back(x * 1e3);
-  return ms;
-}
-
-nlohmann::json summary(const std::string& name, const VariantResult& v, double balancedMean) {
-  double mean =
-      std::accumulate(v.stepSeconds.begin(), v.stepSeconds.end(), 0.0) / double(v.stepSeconds.size());
-  std::string bottleneck;
-  int most = -1;
-  for (auto& [k, n] : v.bottlenecks)
-    if (n > most) most = n, bottleneck = k;
-  return {{"name", name},
-          {"mean_ms", mean * 1e3},
-          {"p50_ms", percentile(v.stepSeconds, 0.5) * 1e3},
-          {"p95_ms", percentile(v.stepSeconds, 0.95) * 1e3},
-          {"p99_ms", percentile(v.stepSeconds, 0.99) * 1e3},
-          {"slowdown_vs_balanced", balancedMean > 0 ? mean / balancedMean : 1.0},
-          {"bytes_per_step", v.bytesPerStep},
-          {"inter_node_bytes_per_step", v.interBytesPerStep},
-          {"bottleneck", bottleneck}};
-}
-
-}  // namespace
 
 const ConfigSchema& Scenario::schema() {
   static const ConfigSchema s({
@@ -183,10 +69,28 @@ const ConfigSchema& Scenario::schema() {
       f("model.hidden", FT::Integer, 4096, 1, {}, "hidden size (elements per token sent)"),
       f("model.layers", FT::Integer, 1, 1, 1000, "MoE layers per step"),
       f("model.tokens_per_gpu", FT::Integer, 4096, 1, {}, "tokens each GPU routes per layer and step"),
-      f("model.dispatch_bytes", FT::Number, 2, 0.125, 8, "bytes per element in dispatch (1 = fp8, 2 = bf16)"),
+      f("model.dispatch_bytes", FT::Number, 2, 0.125, 8,
+        "bytes per payload element in dispatch (1 = fp8, 2 = bf16), scales excluded"),
+      f("model.dispatch_scale_bytes", FT::Number, 0, 0, 8,
+        "bytes of each block scale sent with the dispatch payload (fp8 with fp32 scales: 4; 0 = none)"),
+      f("model.scale_block", FT::Integer, 128, 1, 1000000, "payload elements per scale (fp8 blocks of 128)"),
       f("model.combine_bytes", FT::Number, 2, 0.125, 8, "bytes per element in combine"),
       f("model.backward", FT::Boolean, true, {}, {}, "include the two backward all-to-alls"),
       f("model.backward_bytes", FT::Number, 2, 0.125, 8, "bytes per element of gradients"),
+      f("comm.algorithm", FT::String, "flat", {}, {},
+        "dispatch/combine algorithm: flat (NCCL all-to-all, a copy per token and expert), hierarchical "
+        "(a copy per token and node over RDMA, NVLink forwarding inside), low_latency (direct writes)",
+        algorithmNames()),
+      f("comm.max_nodes_per_token", FT::Integer, 0, 0, 65536,
+        "node-limited routing: a token's experts lie in at most this many nodes (0 = no limit)"),
+      f("comm.launch_us", FT::Number, -1, -1, {}, "kernel floor per collective, us (-1 = algorithm default)"),
+      f("comm.per_peer_us", FT::Number, -1, -1, {}, "overhead per peer exchanged with, us (-1 = default)"),
+      f("comm.per_node_us", FT::Number, -1, -1, {},
+        "latency added per further node, us (-1 = algorithm default)"),
+      f("comm.nic_efficiency", FT::Number, -1, -1, 1,
+        "achieved fraction of NIC line rate (-1 = algorithm default; flat: cluster.nic_efficiency curve)"),
+      f("comm.nvlink_efficiency", FT::Number, -1, -1, 1,
+        "achieved fraction of NVLink rate (-1 = default: the cluster's intra-node efficiency)"),
       f("placement.kind", FT::String, "contiguous", {}, {}, "expert placement",
         {"contiguous", "round_robin", "custom", "greedy_rebalance"}),
       f("placement.map", FT::Array, nlohmann::json::array(), {}, {},
@@ -211,7 +115,16 @@ const ConfigSchema& Scenario::schema() {
         "reassignment strategies to compare: replicate_hot, greedy_rebalance"),
       f("compare.placements", FT::Array, nlohmann::json::array({"round_robin"}), {}, {},
         "other placements to compare: contiguous, round_robin"),
+      f("compare.algorithms", FT::Array, nlohmann::json::array({"flat", "hierarchical", "low_latency"}), {},
+        {}, "other dispatch algorithms to compare: flat, hierarchical, low_latency"),
       f("compare.uniform", FT::Boolean, true, {}, {}, "include balanced (uniform) traffic as the reference"),
+      f("validation.metric", FT::String, "none", {}, {},
+        "published figure this scenario reproduces (experiments/sim/validation)",
+        {"none", "busbw_GBps", "algbw_GBps", "time_us", "rdma_logical_GBps", "nvlink_logical_GBps"}),
+      f("validation.collective", FT::String, "dispatch", {}, {}, "collective the reference measured",
+        {"dispatch", "combine", "combine_backward", "dispatch_backward"}),
+      f("validation.reference", FT::Number, 0, 0, {}, "the published value, in the metric's unit"),
+      f("validation.source", FT::String, "", {}, {}, "where the reference comes from"),
   });
   return s;
 }
@@ -264,6 +177,22 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
   s.combineBytes = m["combine_bytes"];
   s.backward = m["backward"];
   s.backwardBytes = m["backward_bytes"];
+  s.dispatchScaleBytes = m["dispatch_scale_bytes"];
+  s.scaleBlock = m["scale_block"];
+  const auto& comm = j["comm"];
+  s.comm.algorithm = parseAlgorithm(comm["algorithm"]);
+  s.comm.maxNodesPerToken = comm["max_nodes_per_token"];
+  s.comm.costs = AlgorithmCosts::defaults(s.comm.algorithm, s.cluster);
+  for (auto [key, target] : {std::pair{"launch_us", &s.comm.costs.launchUs},
+                             {"per_peer_us", &s.comm.costs.perPeerUs},
+                             {"per_node_us", &s.comm.costs.perNodeUs},
+                             {"nic_efficiency", &s.comm.costs.nicEfficiency},
+                             {"nvlink_efficiency", &s.comm.costs.nvlinkEfficiency}})
+    if (comm[key].get<double>() >= 0) *target = comm[key];
+  for (const char* key : {"nic_efficiency", "nvlink_efficiency"})
+    if (comm[key].get<double>() == 0)
+      throw ConfigError(std::string("comm.") + key +
+                        ": expected -1 (default) or a fraction in (0, 1], got 0");
   if (s.topK > s.experts)
     throw ConfigError("model.top_k: expected <= model.num_experts (" + std::to_string(s.experts) + "), got " +
                       std::to_string(s.topK));
@@ -296,7 +225,26 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
   s.seed = j["sim"]["seed"];
   s.compareStrategies = arrayOf<std::string>(j["compare"]["strategies"], "compare.strategies");
   s.comparePlacements = arrayOf<std::string>(j["compare"]["placements"], "compare.placements");
+  s.compareAlgorithms = arrayOf<std::string>(j["compare"]["algorithms"], "compare.algorithms");
   s.compareUniform = j["compare"]["uniform"];
+  for (size_t i = 0; i < s.compareAlgorithms.size(); ++i) try {
+      parseAlgorithm(s.compareAlgorithms[i]);
+    } catch (const ConfigError&) {
+      throw ConfigError("compare.algorithms[" + std::to_string(i) +
+                        "]: expected flat, hierarchical or low_latency, got \"" + s.compareAlgorithms[i] +
+                        "\"");
+    }
+  const auto& v = j["validation"];
+  s.validationMetric = v["metric"];
+  s.validationCollective = v["collective"];
+  s.validationReference = v["reference"];
+  s.validationSource = v["source"];
+  if (s.validationMetric != "none" && s.validationReference <= 0)
+    throw ConfigError("validation.reference: expected the published value (> 0) for metric " +
+                      s.validationMetric);
+  if (s.validationMetric != "none" && !s.backward &&
+      (s.validationCollective == "combine_backward" || s.validationCollective == "dispatch_backward"))
+    throw ConfigError("validation.collective: " + s.validationCollective + " needs model.backward = true");
   for (size_t i = 0; i < s.compareStrategies.size(); ++i)
     if (s.compareStrategies[i] != "replicate_hot" && s.compareStrategies[i] != "greedy_rebalance")
       throw ConfigError("compare.strategies[" + std::to_string(i) +
@@ -327,82 +275,6 @@ nlohmann::json withMeasuredTraffic(nlohmann::json doc, const std::vector<std::ve
   doc["model"]["layers"] = int64_t(counts.size());
   if (topK > 0) doc["model"]["top_k"] = topK;
   return doc;
-}
-
-std::vector<double> simulateStepTimes(const Scenario& s) {
-  return simulateVariant(s, s.traffic, s.placement, s.replicateHot).stepSeconds;
-}
-
-nlohmann::json runScenario(const Scenario& s) {
-  const int G = s.cluster.gpus();
-  VariantResult main = simulateVariant(s, s.traffic, s.placement, s.replicateHot);
-  TrafficSpec uniform = s.traffic;
-  uniform.kind = "uniform";
-  uniform.variation = 0;
-  uniform.sourceVariation = 0;
-  VariantResult balanced = simulateVariant(s, uniform, "contiguous", 0);
-  auto meanOf = [](const VariantResult& v) {
-    return std::accumulate(v.stepSeconds.begin(), v.stepSeconds.end(), 0.0) / double(v.stepSeconds.size());
-  };
-  const double balancedMean = meanOf(balanced);
-
-  nlohmann::json comparison = nlohmann::json::array();
-  comparison.push_back(
-      summary("configured (" + s.traffic.kind + ", " + s.placement + ")", main, balancedMean));
-  if (s.compareUniform) comparison.push_back(summary("balanced (uniform traffic)", balanced, balancedMean));
-  for (const auto& strategy : s.compareStrategies) {
-    VariantResult v = strategy == "replicate_hot"
-                          ? simulateVariant(s, s.traffic, s.placement,
-                                            std::max(1, s.replicateHot > 0 ? s.replicateHot : G / 8))
-                          : simulateVariant(s, s.traffic, "greedy_rebalance", s.replicateHot);
-    comparison.push_back(summary(strategy, v, balancedMean));
-  }
-  for (const auto& placement : s.comparePlacements)
-    if (placement != s.placement)
-      comparison.push_back(summary("placement " + placement,
-                                   simulateVariant(s, s.traffic, placement, s.replicateHot), balancedMean));
-
-  // Traffic matrix of the first layer's forward dispatch at step 0: GPU x GPU up to 64 GPUs,
-  // node x node beyond (a 1,024-GPU matrix is a million cells nobody can read).
-  const bool perGpu = G <= 64;
-  const int cells = perGpu ? G : s.cluster.nodes, per = perGpu ? 1 : s.cluster.gpusPerNode;
-  std::vector<std::vector<double>> matrix(size_t(cells), std::vector<double>(size_t(cells), 0.0));
-  for (int a = 0; a < G; ++a)
-    for (int b = 0; b < G; ++b)
-      if (a != b)
-        matrix[size_t(a / per)][size_t(b / per)] +=
-            main.firstDispatchSource[size_t(a)] * main.firstDispatchShare[size_t(b)];
-
-  const double mainMean = meanOf(main);
-  const double dispatchBalanced = balanced.dispatchSeconds;
-  nlohmann::json breakdown = {
-      {"dispatch_ms", main.dispatchSeconds * 1e3},
-      {"balanced_dispatch_ms", dispatchBalanced * 1e3},
-      {"imbalance_ms", std::max(0.0, main.dispatchSeconds - dispatchBalanced) * 1e3},
-      {"latency_ms", main.latencySeconds * 1e3},
-      {"bandwidth_ms",
-       std::max(0.0, std::min(main.dispatchSeconds, dispatchBalanced) - main.latencySeconds) * 1e3},
-      {"bottleneck_counts", main.bottlenecks}};
-  nlohmann::json stepsMs = nlohmann::json::array();
-  for (double t : main.stepSeconds) stepsMs.push_back(t * 1e3);
-  return {{"scenario", s.json},
-          {"cluster", s.cluster.toJson()},
-          {"gpus", G},
-          {"step_ms",
-           {{"mean", mainMean * 1e3},
-            {"p50", percentile(main.stepSeconds, 0.5) * 1e3},
-            {"p95", percentile(main.stepSeconds, 0.95) * 1e3},
-            {"p99", percentile(main.stepSeconds, 0.99) * 1e3},
-            {"samples", stepsMs}}},
-          {"slowdown_vs_balanced", balancedMean > 0 ? mainMean / balancedMean : 1.0},
-          {"breakdown", breakdown},
-          {"per_gpu",
-           {{"sent_bytes", main.gpuSentBytes},
-            {"finish_ms", toMs(main.gpuFinishSeconds)},
-            {"combine_finish_ms", toMs(main.gpuCombineSeconds)}}},
-          {"gpus_per_node", s.cluster.gpusPerNode},
-          {"traffic_matrix", {{"unit", perGpu ? "gpu" : "node"}, {"bytes", matrix}}},
-          {"comparison", comparison}};
 }
 
 }  // namespace moelab::sim

@@ -1,0 +1,157 @@
+#include "sim/DispatchAlgorithm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "util/Errors.h"
+
+namespace moelab::sim {
+namespace {
+// Kernel constants (docs/NETWORK_SIM.md, "Latency and kernel constants", gives each one's source).
+constexpr double kFlatLaunchUs = 3, kFlatPerPeerUs = 0.69, kFlatPerNodeUs = 0.67;
+constexpr double kHierarchicalLaunchUs = 10, kHierarchicalPerPeerUs = 0, kHierarchicalPerNodeUs = 0.67;
+constexpr double kHierarchicalNicEfficiency = 0.87, kHierarchicalNvlinkEfficiency = 0.67;
+constexpr double kLowLatencyLaunchUs = 30.4, kLowLatencyPerPeerUs = 0.02, kLowLatencyNicEfficiency = 0.97;
+}  // namespace
+
+DispatchAlgorithm parseAlgorithm(const std::string& name) {
+  if (name == "flat") return DispatchAlgorithm::Flat;
+  if (name == "hierarchical") return DispatchAlgorithm::Hierarchical;
+  if (name == "low_latency") return DispatchAlgorithm::LowLatency;
+  throw ConfigError("comm.algorithm: expected one of flat|hierarchical|low_latency, got \"" + name + "\"");
+}
+
+std::string algorithmName(DispatchAlgorithm a) {
+  switch (a) {
+    case DispatchAlgorithm::Hierarchical:
+      return "hierarchical";
+    case DispatchAlgorithm::LowLatency:
+      return "low_latency";
+    default:
+      return "flat";
+  }
+}
+
+std::vector<std::string> algorithmNames() {
+  return {"flat", "hierarchical", "low_latency"};
+}
+
+AlgorithmCosts AlgorithmCosts::defaults(DispatchAlgorithm a, const ClusterSpec& c) {
+  // Constants and their sources: docs/NETWORK_SIM.md, "Latency and kernel constants".
+  AlgorithmCosts k;
+  switch (a) {
+    case DispatchAlgorithm::Flat:
+      // NCCL grouped send/recv: every peer is a connection progressed by the proxy thread.
+      k.launchUs = kFlatLaunchUs;
+      k.perPeerUs = kFlatPerPeerUs;
+      k.perNodeUs = kFlatPerNodeUs;
+      break;
+    case DispatchAlgorithm::Hierarchical:
+      // A chunked two-stage pipeline on a few SMs: one large message per node.
+      k.launchUs = kHierarchicalLaunchUs;
+      k.perPeerUs = kHierarchicalPerPeerUs;
+      k.perNodeUs = kHierarchicalPerNodeUs;
+      k.nicEfficiency = kHierarchicalNicEfficiency;
+      k.nvlinkEfficiency = kHierarchicalNvlinkEfficiency;
+      break;
+    case DispatchAlgorithm::LowLatency:
+      // GPU-initiated writes (IBGDA): warps post their own; peers proceed in parallel.
+      k.launchUs = kLowLatencyLaunchUs;
+      k.perPeerUs = kLowLatencyPerPeerUs;
+      k.nicEfficiency = kLowLatencyNicEfficiency;
+      k.nvlinkEfficiency = c.intraEfficiency.peak();
+      break;
+  }
+  return k;
+}
+
+RoutingReach routingReach(const ClusterSpec& c, const std::vector<double>& share, int k, int maxNodes) {
+  const int G = c.gpus(), gpn = c.gpusPerNode, N = c.nodes;
+  std::vector<double> nodeShare(size_t(N), 0.0);
+  for (int g = 0; g < G; ++g) nodeShare[size_t(g / gpn)] += share[size_t(g)];
+  // q[n]: probability that node n is among a token's allowed nodes; popular nodes first, capped
+  // at 1, summing to maxNodes (water-filling on q = min(1, lambda * share)).
+  std::vector<double> q(size_t(N), 1.0);
+  if (maxNodes > 0 && maxNodes < N) {
+    double lo = 0, hi = 1e12;
+    for (int it = 0; it < 200; ++it) {
+      double mid = 0.5 * (lo + hi), sum = 0;
+      for (double s : nodeShare) sum += std::min(1.0, mid * s);
+      (sum < maxNodes ? lo : hi) = mid;
+    }
+    for (int n = 0; n < N; ++n) q[size_t(n)] = std::min(1.0, hi * nodeShare[size_t(n)]);
+  }
+  double selected = 0;  // expected popularity of a token's allowed nodes
+  for (int n = 0; n < N; ++n) selected += q[size_t(n)] * nodeShare[size_t(n)];
+  if (selected <= 0) selected = 1;
+  RoutingReach r;
+  r.gpuShare.resize(size_t(G));
+  r.reachGpu.resize(size_t(G));
+  r.reachNode.assign(size_t(N), 0.0);
+  auto atLeastOne = [k](double p) { return 1.0 - std::pow(1.0 - std::min(1.0, p), double(k)); };
+  for (int g = 0; g < G; ++g) {
+    const double qn = q[size_t(g / gpn)];
+    r.gpuShare[size_t(g)] = qn * share[size_t(g)] / selected;
+    r.reachGpu[size_t(g)] = qn * atLeastOne(share[size_t(g)] / selected);
+  }
+  for (int n = 0; n < N; ++n)
+    r.reachNode[size_t(n)] = q[size_t(n)] * atLeastOne(nodeShare[size_t(n)] / selected);
+  return r;
+}
+
+ExchangeVolumes exchangeVolumes(const ClusterSpec& c, const CommSpec& comm, const MoeExchange& x) {
+  const int G = c.gpus(), gpn = c.gpusPerNode, N = c.nodes;
+  const double b = x.bytesPerCopy, k = double(x.topK);
+  const RoutingReach reach = routingReach(c, x.gpuShare, x.topK, comm.maxNodesPerToken);
+  ExchangeVolumes v;
+  for (auto* vec : {&v.intraSend, &v.intraRecv, &v.interSend, &v.interRecv}) vec->assign(size_t(G), 0.0);
+  std::vector<double> nodeTokens(size_t(N), 0.0), nodeShare(size_t(N), 0.0), nodeReachGpu(size_t(N), 0.0),
+      indexTokens(size_t(gpn), 0.0);
+  double total = 0;
+  for (int g = 0; g < G; ++g) {
+    nodeTokens[size_t(g / gpn)] += x.tokens[size_t(g)];
+    nodeShare[size_t(g / gpn)] += reach.gpuShare[size_t(g)];
+    nodeReachGpu[size_t(g / gpn)] += reach.reachGpu[size_t(g)];
+    indexTokens[size_t(g % gpn)] += x.tokens[size_t(g)];
+    total += x.tokens[size_t(g)];
+  }
+  const double nodeCopies = std::accumulate(reach.reachNode.begin(), reach.reachNode.end(), 0.0);
+  if (comm.algorithm == DispatchAlgorithm::Hierarchical) {
+    // Stage 1: token -> same-index GPU of each reached node. Stage 2: that GPU -> expert GPUs.
+    for (int g = 0; g < G; ++g) {
+      const size_t n = size_t(g / gpn), i = size_t(g % gpn);
+      const double t = x.tokens[size_t(g)];
+      v.interSend[size_t(g)] = t * b * (nodeCopies - reach.reachNode[n]);
+      v.interRecv[size_t(g)] = b * reach.reachNode[n] * (indexTokens[i] - t);
+      v.intraSend[size_t(g)] = b * indexTokens[i] * (nodeReachGpu[n] - reach.reachGpu[size_t(g)]);
+      v.intraRecv[size_t(g)] = b * reach.reachGpu[size_t(g)] * (total - indexTokens[i]);
+    }
+    v.interPeers = N - 1;
+  } else {
+    // One copy per (token, expert): GPU g sends t * k * share[h] copies to GPU h.
+    for (int g = 0; g < G; ++g) {
+      const size_t n = size_t(g / gpn);
+      const double t = x.tokens[size_t(g)], s = reach.gpuShare[size_t(g)];
+      v.intraSend[size_t(g)] = t * k * b * std::max(0.0, nodeShare[n] - s);
+      v.interSend[size_t(g)] = t * k * b * std::max(0.0, 1.0 - nodeShare[n]);
+      v.intraRecv[size_t(g)] = s * k * b * std::max(0.0, nodeTokens[n] - t);
+      v.interRecv[size_t(g)] = s * k * b * std::max(0.0, total - nodeTokens[n]);
+    }
+    v.interPeers = G - gpn;
+  }
+  v.intraPeers = gpn - 1;
+  if (x.reverse) {
+    std::swap(v.intraSend, v.intraRecv);
+    std::swap(v.interSend, v.interRecv);
+  }
+  v.expertCopiesPerToken = k;
+  v.nodeCopiesPerToken = nodeCopies;
+  v.gpuCopiesPerToken = std::accumulate(reach.reachGpu.begin(), reach.reachGpu.end(), 0.0);
+  v.gpuLogicalBytesPerGpu = total * v.gpuCopiesPerToken * b / double(G);
+  v.logicalBytesPerGpu = total * k * b / double(G);
+  v.nodeLogicalBytesPerGpu = total * nodeCopies * b / double(G);
+  return v;
+}
+
+}  // namespace moelab::sim
