@@ -82,24 +82,47 @@ int simulateCommand(const Words& words) {
     return 0;
   }
   const auto& st = result["step_ms"];
-  std::printf("%s: %d nodes x %d GPUs, %d experts (top-%d), %s traffic, %s placement, %d steps\n",
-              scenario.cluster.name.c_str(), scenario.cluster.nodes, scenario.cluster.gpusPerNode,
-              scenario.experts, scenario.topK, scenario.traffic.kind.c_str(), scenario.placement.c_str(),
-              scenario.steps);
+  std::printf(
+      "%s: %d nodes x %d GPUs, %d experts (top-%d), %s traffic, %s placement, %s dispatch, %d steps\n",
+      scenario.cluster.name.c_str(), scenario.cluster.nodes, scenario.cluster.gpusPerNode, scenario.experts,
+      scenario.topK, scenario.traffic.kind.c_str(), scenario.placement.c_str(),
+      result["algorithm"].get<std::string>().c_str(), scenario.steps);
   std::printf("all-to-all time per step: mean %.3f ms  P50 %.3f  P95 %.3f  P99 %.3f  (%.2fx balanced)\n",
               st["mean"].get<double>(), st["p50"].get<double>(), st["p95"].get<double>(),
               st["p99"].get<double>(), result["slowdown_vs_balanced"].get<double>());
   const auto& b = result["breakdown"];
-  std::printf("first-layer dispatch %.3f ms = bandwidth %.3f + imbalance %.3f + latency %.3f ms\n\n",
-              b["dispatch_ms"].get<double>(), b["bandwidth_ms"].get<double>(),
-              b["imbalance_ms"].get<double>(), b["latency_ms"].get<double>());
-  std::printf("%-38s %10s %10s %9s %12s %10s\n", "scenario", "mean ms", "P99 ms", "slowdown", "GB/step",
+  std::printf(
+      "first-layer dispatch %.3f ms = bandwidth %.3f + imbalance %.3f + per-peer %.3f + latency %.3f ms\n\n",
+      b["dispatch_ms"].get<double>(), b["bandwidth_ms"].get<double>(), b["imbalance_ms"].get<double>(),
+      b["per_peer_ms"].get<double>(), b["latency_ms"].get<double>());
+  // Per collective of the first MoE layer, in nccl-tests' terms (docs/NETWORK_SIM.md).
+  std::printf("%-18s %10s %12s %12s %10s %10s %8s %9s\n", "collective", "time us", "MB/GPU", "NIC MB/GPU",
+              "algbw GB/s", "busbw GB/s", "copies", "bound by");
+  for (const auto& c : result["collectives"])
+    std::printf("%-18s %10.1f %12.3f %12.3f %10.1f %10.1f %8.2f %9s\n", c["name"].get<std::string>().c_str(),
+                c["time_us"].get<double>(), c["bytes_per_gpu"].get<double>() / 1e6,
+                c["nic_bytes_per_gpu"].get<double>() / 1e6, c["algbw_GBps"].get<double>(),
+                c["busbw_GBps"].get<double>(),
+                result["algorithm"] == "hierarchical" ? c["node_copies_per_token"].get<double>()
+                                                      : c["expert_copies_per_token"].get<double>(),
+                c["bound_by"].get<std::string>().c_str());
+  std::printf("\n%-44s %10s %10s %9s %12s %10s\n", "scenario", "mean ms", "P99 ms", "slowdown", "GB/step",
               "bottleneck");
   for (const auto& r : result["comparison"])
-    std::printf("%-38s %10.3f %10.3f %8.2fx %12.3f %10s\n", r["name"].get<std::string>().c_str(),
+    std::printf("%-44s %10.3f %10.3f %8.2fx %12.3f %10s\n", r["name"].get<std::string>().c_str(),
                 r["mean_ms"].get<double>(), r["p99_ms"].get<double>(),
                 r["slowdown_vs_balanced"].get<double>(), r["bytes_per_step"].get<double>() / 1e9,
                 r["bottleneck"].get<std::string>().c_str());
+  for (const auto& r : result["skipped"])
+    std::printf("  (no row for %s: %s)\n", r["name"].get<std::string>().c_str(),
+                r["reason"].get<std::string>().c_str());
+  if (result.contains("validation")) {
+    const auto& v = result["validation"];
+    std::printf("\nvalidation: %s of %s, model %.2f vs published %.2f (%+.1f%%)\n  source: %s\n",
+                v["metric"].get<std::string>().c_str(), v["collective"].get<std::string>().c_str(),
+                v["model"].get<double>(), v["reference"].get<double>(), 100 * v["error"].get<double>(),
+                v["source"].get<std::string>().c_str());
+  }
   return 0;
 }
 

@@ -75,7 +75,7 @@ RoutingReach routingReach(const ClusterSpec& c, const std::vector<double>& share
   std::vector<double> q(size_t(N), 1.0);
   if (maxNodes > 0 && maxNodes < N) {
     double lo = 0, hi = 1e12;
-    for (int it = 0; it < 200; ++it) {
+    for (int it = 0; it < 100; ++it) {
       double mid = 0.5 * (lo + hi), sum = 0;
       for (double s : nodeShare) sum += std::min(1.0, mid * s);
       (sum < maxNodes ? lo : hi) = mid;
@@ -89,7 +89,13 @@ RoutingReach routingReach(const ClusterSpec& c, const std::vector<double>& share
   r.gpuShare.resize(size_t(G));
   r.reachGpu.resize(size_t(G));
   r.reachNode.assign(size_t(N), 0.0);
-  auto atLeastOne = [k](double p) { return 1.0 - std::pow(1.0 - std::min(1.0, p), double(k)); };
+  // 1 - (1 - p)^k by squaring: this runs for every GPU of every exchange.
+  auto atLeastOne = [k](double p) {
+    double base = 1.0 - std::min(1.0, p), power = 1.0;
+    for (int e = k; e > 0; e >>= 1, base *= base)
+      if (e & 1) power *= base;
+    return 1.0 - power;
+  };
   for (int g = 0; g < G; ++g) {
     const double qn = q[size_t(g / gpn)];
     r.gpuShare[size_t(g)] = qn * share[size_t(g)] / selected;

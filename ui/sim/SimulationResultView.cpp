@@ -74,23 +74,38 @@ SimulationResultView::SimulationResultView(QWidget* parent) : QWidget(parent) {
   matrix_->setMinimumSize(260, 260);
   steps_ = makeChartView("step-time distribution (all-to-all ms per step)");
   breakdown_ = makeChartView("first-layer dispatch: where the time goes (ms)");
+  // Four parts with their values do not fit side by side under the bar: list them on the right.
+  breakdown_->chart()->legend()->setAlignment(Qt::AlignRight);
   speedup_ = makeChartView("speed-up against the configured variant");
   table_ = new QTableWidget;
-  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  table_->verticalHeader()->hide();
+  collectives_ = new QTableWidget;
+  for (auto* t : {table_, collectives_}) {
+    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    t->verticalHeader()->hide();
+    t->setAlternatingRowColors(true);
+  }
   table_->setMinimumHeight(170);
-  table_->setAlternatingRowColors(true);
+  collectives_->setMinimumHeight(150);
+  collectives_->setToolTip(
+      "First MoE layer, mean over steps. algbw = bytes per GPU / time and busbw = "
+      "algbw (n-1)/n, as nccl-tests defines them; bytes count every (token, expert) "
+      "copy a GPU dispatches, local ones included.");
+  skipped_ = new QLabel;
+  skipped_->setWordWrap(true);
+  skipped_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
   auto* content = new QWidget;
   auto* grid = new QGridLayout(content);
   grid->addWidget(summary_, 0, 0, 1, 2);
-  grid->addWidget(dispatch_, 1, 0);
-  grid->addWidget(combine_, 1, 1);
-  grid->addWidget(steps_, 2, 0);
-  grid->addWidget(breakdown_, 2, 1);
-  grid->addWidget(matrix_, 3, 0);
-  grid->addWidget(speedup_, 3, 1);
-  grid->addWidget(table_, 4, 0, 1, 2);
+  grid->addWidget(collectives_, 1, 0, 1, 2);
+  grid->addWidget(dispatch_, 2, 0);
+  grid->addWidget(combine_, 2, 1);
+  grid->addWidget(steps_, 3, 0);
+  grid->addWidget(breakdown_, 3, 1);
+  grid->addWidget(matrix_, 4, 0);
+  grid->addWidget(speedup_, 4, 1);
+  grid->addWidget(table_, 5, 0, 1, 2);
+  grid->addWidget(skipped_, 6, 0, 1, 2);
   auto* scroll = scrollPanel(content);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -101,15 +116,16 @@ void SimulationResultView::setResult(const nlohmann::json& r) {
   result_ = r;
   const auto& st = r.at("step_ms");
   const auto& cluster = r.at("cluster");
-  summary_->setText(QString("<b>%1 GPUs</b> (%2): all-to-all per step mean <b>%3 ms</b>, P50 %4, P95 %5, "
-                            "P99 %6 ms · %7× the balanced-traffic time")
+  summary_->setText(QString("<b>%1 GPUs</b> (%2, <b>%8</b> dispatch): all-to-all per step mean <b>%3 ms</b>, "
+                            "P50 %4, P95 %5, P99 %6 ms · %7× the balanced-traffic time")
                         .arg(r.at("gpus").get<int>())
                         .arg(QString::fromStdString(cluster.value("name", std::string("cluster"))))
                         .arg(st.at("mean").get<double>(), 0, 'f', 3)
                         .arg(st.at("p50").get<double>(), 0, 'f', 3)
                         .arg(st.at("p95").get<double>(), 0, 'f', 3)
                         .arg(st.at("p99").get<double>(), 0, 'f', 3)
-                        .arg(r.at("slowdown_vs_balanced").get<double>(), 0, 'f', 2));
+                        .arg(r.at("slowdown_vs_balanced").get<double>(), 0, 'f', 2)
+                        .arg(QString::fromStdString(r.value("algorithm", std::string("flat")))));
 
   const auto finish = numbers(r.at("per_gpu").at("finish_ms"));
   const auto combine = numbers(r.at("per_gpu").value("combine_finish_ms", nlohmann::json::array()));
@@ -146,9 +162,53 @@ void SimulationResultView::setResult(const nlohmann::json& r) {
   matrix_->setHoverFormat([unit](int a, int b, double v) {
     return QString("%1 %2 → %1 %3: %4").arg(unit).arg(a).arg(b).arg(bytesText(v));
   });
+  fillCollectives();
   fillStepTimes();
   fillBreakdown();
   fillComparison();
+}
+
+void SimulationResultView::fillCollectives() {
+  const auto rows = result_.value("collectives", nlohmann::json::array());
+  const bool hierarchical = result_.value("algorithm", std::string()) == "hierarchical";
+  const QStringList headers = {"collective (first layer)",
+                               "time µs",
+                               "MB / GPU",
+                               "NIC MB / GPU",
+                               "NVLink MB / GPU",
+                               "algbw GB/s",
+                               "busbw GB/s",
+                               hierarchical ? "node copies / token" : "copies / token",
+                               "bound by"};
+  collectives_->clear();
+  collectives_->setColumnCount(int(headers.size()));
+  collectives_->setHorizontalHeaderLabels(headers);
+  collectives_->setRowCount(int(rows.size()));
+  for (int i = 0; i < int(rows.size()); ++i) {
+    const auto& c = rows[size_t(i)];
+    const double copies =
+        c.at(hierarchical ? "node_copies_per_token" : "expert_copies_per_token").get<double>();
+    const QStringList cells = {QString::fromStdString(c.at("name").get<std::string>()).replace('_', ' '),
+                               QString::number(c.at("time_us").get<double>(), 'f', 1),
+                               QString::number(c.at("bytes_per_gpu").get<double>() / 1e6, 'f', 3),
+                               QString::number(c.at("nic_bytes_per_gpu").get<double>() / 1e6, 'f', 3),
+                               QString::number(c.at("nvlink_bytes_per_gpu").get<double>() / 1e6, 'f', 3),
+                               QString::number(c.at("algbw_GBps").get<double>(), 'f', 1),
+                               QString::number(c.at("busbw_GBps").get<double>(), 'f', 1),
+                               QString::number(copies, 'f', 2),
+                               QString::fromStdString(c.at("bound_by").get<std::string>())};
+    for (int k = 0; k < cells.size(); ++k) {
+      auto* item = new QTableWidgetItem(cells[k]);
+      if (k > 0 && k < 8) item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+      collectives_->setItem(i, k, item);
+    }
+  }
+  collectives_->resizeColumnsToContents();
+  // As tall as its rows: the table is a summary, not a scrolling list.
+  int height = collectives_->horizontalHeader()->height() + 2 * collectives_->frameWidth();
+  for (int i = 0; i < collectives_->rowCount(); ++i) height += collectives_->rowHeight(i);
+  collectives_->setMinimumHeight(height);
+  collectives_->setMaximumHeight(height);
 }
 
 void SimulationResultView::fillStepTimes() {
@@ -212,12 +272,14 @@ void SimulationResultView::fillBreakdown() {
   auto* series = new QHorizontalStackedBarSeries;
   const std::pair<const char*, QColor> parts[] = {{"bandwidth", QColor(52, 101, 164)},
                                                   {"imbalance", QColor(204, 0, 0)},
+                                                  {"per_peer", QColor(245, 121, 0)},
                                                   {"latency", QColor(237, 212, 0)}};
   for (const auto& [name, colour] : parts) {
-    auto* set = new QBarSet(
-        QString("%1 %2 ms").arg(name).arg(formatValue(b.at(std::string(name) + "_ms").get<double>())));
+    auto* set = new QBarSet(QString("%1 %2 ms")
+                                .arg(QString(name).replace('_', '-'))
+                                .arg(formatValue(b.value(std::string(name) + "_ms", 0.0))));
     set->setColor(colour);
-    *set << b.at(std::string(name) + "_ms").get<double>();
+    *set << b.value(std::string(name) + "_ms", 0.0);
     series->append(set);
   }
   c->addSeries(series);
@@ -273,10 +335,18 @@ void SimulationResultView::fillComparison() {
       if (k > 0 && k < 9) item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
       table_->setItem(i, k, item);
     }
-    names << QString("%1 (%2×)").arg(cells[0]).arg(speedup, 0, 'f', 2);
+    // "configured (zipf, contiguous, flat)" is in the table; the axis keeps the short name.
+    names << QString("%1 %2×").arg(cells[0].section(" (", 0, 0)).arg(speedup, 0, 'f', 2);
     *set << speedup;
   }
   table_->resizeColumnsToContents();
+  QStringList absent;
+  for (const auto& k : result_.value("skipped", nlohmann::json::array()))
+    absent << QString("<b>%1</b>: %2")
+                  .arg(QString::fromStdString(k.at("name").get<std::string>()).toHtmlEscaped(),
+                       QString::fromStdString(k.at("reason").get<std::string>()).toHtmlEscaped());
+  skipped_->setText(absent.isEmpty() ? QString() : "Not compared — " + absent.join(" · "));
+  skipped_->setVisible(!absent.isEmpty());
   auto* series = new QHorizontalBarSeries;
   series->append(set);
   c->addSeries(series);
@@ -300,7 +370,7 @@ bool SimulationResultView::saveChartsPng(const QString& folder) const {
   const std::pair<QWidget*, const char*> charts[] = {
       {dispatch_, "dispatch-finish"}, {combine_, "combine-finish"}, {steps_, "step-time"},
       {breakdown_, "breakdown"},      {matrix_, "traffic-matrix"},  {speedup_, "comparison"},
-      {table_, "comparison-table"}};
+      {table_, "comparison-table"},   {collectives_, "collectives"}};
   for (const auto& [w, name] : charts) ok = w->grab().save(folder + "/" + name + ".png", "PNG") && ok;
   return ok;
 }

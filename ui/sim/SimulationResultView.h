@@ -11,10 +11,12 @@ namespace moelab::ui {
 class BarsWidget;
 class HeatmapWidget;
 
-// Charts of one runScenario() result: per-GPU dispatch and combine finish times (slowest GPU
-// marked), the step-time distribution with P50/P95/P99, the GPU x GPU (or node x node) traffic
-// matrix with node blocks outlined, the dispatch time breakdown (bandwidth / imbalance / latency)
-// and the comparison of strategies and placements as a table and a speed-up chart.
+// Charts of one runScenario() result: the per-collective figures (time, bytes, algbw/busbw as
+// nccl-tests defines them, copies per token, bounding link), per-GPU dispatch and combine finish
+// times (slowest GPU marked), the step-time distribution with P50/P95/P99, the GPU x GPU (or
+// node x node) traffic matrix with node blocks outlined, the dispatch time breakdown (bandwidth /
+// imbalance / per-peer / latency) and the comparison of strategies, placements and algorithms as a
+// table and a speed-up chart, with the comparisons that were left out and why.
 class SimulationResultView : public QWidget {
   Q_OBJECT
  public:
@@ -29,6 +31,8 @@ class SimulationResultView : public QWidget {
   QChartView* breakdownChart() const { return breakdown_; }
   QChartView* comparisonChart() const { return speedup_; }
   QTableWidget* comparisonTable() const { return table_; }
+  QTableWidget* collectivesTable() const { return collectives_; }
+  QLabel* skippedNote() const { return skipped_; }
   // Every chart as <folder>/<name>.png; false when one cannot be written.
   bool saveChartsPng(const QString& folder) const;
 
@@ -36,12 +40,13 @@ class SimulationResultView : public QWidget {
   void fillStepTimes();
   void fillBreakdown();
   void fillComparison();
+  void fillCollectives();
   nlohmann::json result_;
-  QLabel* summary_;
+  QLabel *summary_, *skipped_;
   BarsWidget *dispatch_, *combine_;
   HeatmapWidget* matrix_;
   QChartView *steps_, *breakdown_, *speedup_;
-  QTableWidget* table_;
+  QTableWidget *table_, *collectives_;
 };
 
 }  // namespace moelab::ui

@@ -2,6 +2,7 @@
 #include <QChartView>
 #include <QComboBox>
 #include <QFile>
+#include <QLabel>
 #include <QProcess>
 #include <QPushButton>
 #include <QTableWidget>
@@ -58,6 +59,12 @@ class SimulatorPaneTest : public QObject {
     QVERIFY(!r->comparisonChart()->chart()->series().isEmpty());
     QCOMPARE(r->comparisonTable()->rowCount(), int(pane.result()["comparison"].size()));
     QCOMPARE(r->comparisonTable()->item(0, 6)->text(), QString("1.00×"));
+    // Per-collective figures straight from the result JSON: forward and backward exchanges.
+    const auto& collectives = pane.result()["collectives"];
+    QCOMPARE(r->collectivesTable()->rowCount(), int(collectives.size()));
+    QCOMPARE(r->collectivesTable()->item(0, 0)->text(), QString("dispatch"));
+    QCOMPARE(r->collectivesTable()->item(0, 6)->text(),
+             QString::number(collectives[0]["busbw_GBps"].get<double>(), 'f', 1));
     // Exports: CSV (same as the CLI's), JSON, PNG of every chart.
     const QString csv = dir_.path() + "/sim.csv";
     QVERIFY(pane.exportCsv(csv));
@@ -76,6 +83,27 @@ class SimulatorPaneTest : public QObject {
     QVERIFY(pane.exportJson(dir_.path() + "/sim.json"));
     QVERIFY(r->saveChartsPng(dir_.path() + "/charts"));
     QVERIFY(QFile::exists(dir_.path() + "/charts/traffic-matrix.png"));
+  }
+
+  // The algorithm is a form field like any other; comparisons that cannot differ are named, not run.
+  void algorithmChoiceAndAbsentComparisonsAreShown() {
+    SimulatorPane pane;
+    pane.resize(1400, 900);
+    pane.show();
+    QVERIFY(pane.loadScenarioFile(preset("dgx-h100-uniform")));
+    auto cfg = pane.form()->config();
+    cfg["comm"]["algorithm"] = "hierarchical";
+    pane.form()->setConfig(cfg);
+    QVERIFY(simulate(pane, [&] { pane.runButton()->click(); }));
+    QCOMPARE(pane.result()["algorithm"].get<std::string>(), std::string("hierarchical"));
+    SimulationResultView* r = pane.results();
+    QCOMPARE(r->collectivesTable()->horizontalHeaderItem(7)->text(), QString("node copies / token"));
+    QVERIFY(r->skippedNote()->isVisible());
+    QVERIFY2(r->skippedNote()->text().contains("nothing to rebalance"), qPrintable(r->skippedNote()->text()));
+    bool flatRow = false;
+    for (int i = 0; i < r->comparisonTable()->rowCount(); ++i)
+      flatRow |= r->comparisonTable()->item(i, 0)->text() == "algorithm flat";
+    QVERIFY(flatRow);
   }
 
   void invalidScenarioIsRefusedWithTheEnginesMessage() {
