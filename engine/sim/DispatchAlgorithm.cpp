@@ -39,31 +39,17 @@ std::vector<std::string> algorithmNames() {
 
 AlgorithmCosts AlgorithmCosts::defaults(DispatchAlgorithm a, const ClusterSpec& c) {
   // Constants and their sources: docs/NETWORK_SIM.md, "Latency and kernel constants".
-  AlgorithmCosts k;
+  // {launch, per peer, per node, NIC efficiency (0 = message-size curve), NVLink efficiency}
   switch (a) {
-    case DispatchAlgorithm::Flat:
-      // NCCL grouped send/recv: every peer is a connection progressed by the proxy thread.
-      k.launchUs = kFlatLaunchUs;
-      k.perPeerUs = kFlatPerPeerUs;
-      k.perNodeUs = kFlatPerNodeUs;
-      break;
-    case DispatchAlgorithm::Hierarchical:
-      // A chunked two-stage pipeline on a few SMs: one large message per node.
-      k.launchUs = kHierarchicalLaunchUs;
-      k.perPeerUs = kHierarchicalPerPeerUs;
-      k.perNodeUs = kHierarchicalPerNodeUs;
-      k.nicEfficiency = kHierarchicalNicEfficiency;
-      k.nvlinkEfficiency = kHierarchicalNvlinkEfficiency;
-      break;
-    case DispatchAlgorithm::LowLatency:
-      // GPU-initiated writes (IBGDA): warps post their own; peers proceed in parallel.
-      k.launchUs = kLowLatencyLaunchUs;
-      k.perPeerUs = kLowLatencyPerPeerUs;
-      k.nicEfficiency = kLowLatencyNicEfficiency;
-      k.nvlinkEfficiency = c.intraEfficiency.peak();
-      break;
+    case DispatchAlgorithm::Hierarchical:  // a chunked two-stage pipeline: one large message per node
+      return {kHierarchicalLaunchUs, kHierarchicalPerPeerUs, kHierarchicalPerNodeUs,
+              kHierarchicalNicEfficiency, kHierarchicalNvlinkEfficiency};
+    case DispatchAlgorithm::LowLatency:  // GPU-initiated writes (IBGDA): peers proceed in parallel
+      return {kLowLatencyLaunchUs, kLowLatencyPerPeerUs, 0, kLowLatencyNicEfficiency,
+              c.intraEfficiency.peak()};
+    default:  // NCCL grouped send/recv: every peer a connection progressed by the proxy thread
+      return {kFlatLaunchUs, kFlatPerPeerUs, kFlatPerNodeUs, 0, 0};
   }
-  return k;
 }
 
 RoutingReach routingReach(const ClusterSpec& c, const std::vector<double>& share, int k, int maxNodes) {

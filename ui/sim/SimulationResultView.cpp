@@ -284,6 +284,7 @@ void SimulationResultView::fillBreakdown() {
   }
   c->addSeries(series);
   auto* cats = new QBarCategoryAxis;
+  cats->setTruncateLabels(false);  // Qt cuts long labels to "..." well before space runs out
   cats->append(QString("dispatch %1 ms").arg(formatValue(b.at("dispatch_ms").get<double>())));
   auto* x = new QValueAxis;
   x->setTitleText("ms");
@@ -351,6 +352,7 @@ void SimulationResultView::fillComparison() {
   series->append(set);
   c->addSeries(series);
   auto* cats = new QBarCategoryAxis;
+  cats->setTruncateLabels(false);  // Qt cuts long labels to "..." well before space runs out
   // Bars are drawn bottom-up: the configured variant first means at the bottom.
   cats->append(names);
   auto* x = new QValueAxis;
