@@ -110,7 +110,7 @@ class CliTest : public QObject {
     QCOMPARE(j["scenario"].toObject()["traffic"].toObject()["zipf_s"].toDouble(), 1.5);
     QFile csv(dir_.path() + "/cmp.csv");
     QVERIFY(csv.open(QIODevice::ReadOnly));
-    QVERIFY(csv.readLine().startsWith("scenario,mean_ms,p50_ms,p95_ms,p99_ms"));
+    QVERIFY(csv.readLine().startsWith("scenario,algorithm,mean_ms,p50_ms,p95_ms,p99_ms"));
     auto bad = cli({"simulate", sc, "--set", "model.top_k=0"});
     QCOMPARE(bad.code, 2);
     QVERIFY(bad.err.contains("model.top_k: expected integer in [1, 64], got 0"));
