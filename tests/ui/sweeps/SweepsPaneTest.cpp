@@ -127,7 +127,11 @@ class SweepsPaneTest : public QObject {
       QCOMPARE(ended[0][1].toBool(), false);  // not interrupted
       QSignalSpy loaded(pane, &SweepsPane::snapshotLoaded);
       pane->selectSweep(ended[0][0].toLongLong());
-      QTRY_VERIFY_WITH_TIMEOUT(pane->snapshot().haveTable && pane->snapshot().table.rows.size() == 2, 20000);
+      // A snapshot read while the last run was still training may land first; the refresh queued by
+      // sweepEnded follows it, so wait for the sweep to read as finished.
+      QTRY_VERIFY_WITH_TIMEOUT(pane->snapshot().haveTable && pane->snapshot().table.rows.size() == 2 &&
+                                   pane->snapshot().table.sweep.status == "finished",
+                               20000);
       QTRY_COMPARE_WITH_TIMEOUT(pane->results()->model()->rowCount(), 2, 20000);
       for (const auto& r : pane->snapshot().table.rows) QCOMPARE(r.status, std::string("finished"));
       QVERIFY(pane->snapshot().table.bestRow >= 0);
