@@ -271,6 +271,7 @@ void MainWindow::showRun(qint64 runId) {
   auto record = session_->store().run(runId);
   if (!record) return;
   runPage_->showRun(*record);
+  runPage_->showAnalyses(session_->store().analyses(runId));
   expertViews_->showRun(runId);
   session_->watch(runId, RunPage::chartedKeys());
   tabs_->setCurrentWidget(runPage_);

@@ -4,9 +4,11 @@
 
 #include <csignal>
 #include <filesystem>
+#include <thread>
 
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
+#include "data/TextCorpus.h"
 #include "data/VocabTokenizer.h"
 #include "train/Checkpoint.h"
 #include "train/Trainer.h"
@@ -34,23 +36,12 @@ int64_t parseRunId(const std::string& text) {
   throw UserError("run id: expected a positive integer, got \"" + text + "\"");
 }
 
-std::string runCheckpoint(const ExperimentStore& store, int64_t runId, bool preferBest) {
-  auto run = store.run(runId);
-  if (!run) throw UserError("no run with id " + std::to_string(runId));
-  if (run->checkpointDir.empty()) throw UserError("run " + std::to_string(runId) + " has no checkpoint yet");
-  std::string best = run->checkpointDir + "/best.pt", last = run->checkpointDir + "/last.pt";
-  if (preferBest && fs::exists(best)) return best;
-  if (fs::exists(last)) return last;
-  if (fs::exists(best)) return best;
-  throw UserError("run " + std::to_string(runId) + ": no checkpoint in " + run->checkpointDir);
-}
-
 std::string checkpointFromArgs(const CliArgs& a, const std::string& which) {
   if (a.has("checkpoint") == a.has("run"))
     throw UserError("give exactly one of --run ID or --checkpoint FILE");
   if (a.has("checkpoint")) return a.get("checkpoint");
   auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);
-  return runCheckpoint(*store, parseRunId(a.get("run")), /*preferBest=*/which == "best");
+  return store->checkpointPath(parseRunId(a.get("run")), /*preferBest=*/which == "best");
 }
 
 LoadedModel loadModel(const std::string& path, const std::string& dataDir, bool withTokenizer) {
@@ -73,6 +64,48 @@ LoadedModel loadModel(const std::string& path, const std::string& dataDir, bool 
   m.model->eval();
   m.step = s.step;
   return m;
+}
+
+void setThreads(int64_t threads) {
+  torch::set_num_threads(threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+TextSource textSourceFromArgs(const CliArgs& a, const ExperimentConfig& cfg,
+                              const std::string& defaultSplit) {
+  if (a.has("file") && a.has("split")) throw UserError("give --split or --file, not both");
+  const std::string dataDir = a.get("data-dir");
+  if (a.has("file")) {
+    const std::string path = DataLocator(dataDir).findFile(a.get("file"));
+    TextSource t{"file:" + fs::path(path).filename().string(), {}};
+    t.lines = fs::path(path).extension() == ".jsonl" ? TextCorpus::readJsonlText(path)
+                                                     : TextCorpus::readLines(path);
+    if (t.lines.empty()) throw DataError(path + " holds no text");
+    return t;
+  }
+  const std::string split = a.get("split", defaultSplit);
+  if (split != "valid" && split != "test" && split != "train")
+    throw UserError("--split: expected valid, test or train, got \"" + split + "\"");
+  TextCorpus corpus = TextCorpus::load(cfg.data, DataLocator(dataDir));
+  return {split, split == "valid" ? corpus.valid : split == "test" ? corpus.test : corpus.train};
+}
+
+ProgressBar::ProgressBar(std::string what)
+    : what_(std::move(what)), tty_(isatty(STDERR_FILENO)), stop_(stopOnSignals()) {}
+
+bool ProgressBar::operator()(int64_t done, int64_t total) {
+  const double f = total > 0 ? double(done) / double(total) : 1.0;
+  if (tty_) {
+    const int width = 30, filled = int(f * width + 0.5);
+    std::fprintf(stderr, "\r%s [%s%s] %3.0f%% %ld/%ld", what_.c_str(),
+                 std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), ' ').c_str(),
+                 100 * f, long(done), long(total));
+    if (done >= total) std::fprintf(stderr, "\n");
+  } else if (int(f * 4) > lastQuarter_) {
+    lastQuarter_ = int(f * 4);
+    std::fprintf(stderr, "%s: %ld/%ld (%.0f%%)\n", what_.c_str(), long(done), long(total), 100 * f);
+  }
+  std::fflush(stderr);
+  return !stop_->load();
 }
 
 std::string formatDuration(double s) {

@@ -17,8 +17,6 @@ std::unique_ptr<ExperimentStore> openStore(const CliArgs& a, bool mustExist = fa
 int64_t parseRunId(const std::string& text);
 // `runs compare ID ID...` (ReportCommands.cpp).
 int compareRuns(const CliArgs& a);
-// best.pt of the run if present (or last.pt when preferBest is false or no best exists).
-std::string runCheckpoint(const ExperimentStore& store, int64_t runId, bool preferBest);
 // --checkpoint FILE, or --run ID's best.pt / last.pt (`which`: "best" falls back to last.pt when
 // no evaluation has produced a best yet; "last").
 std::string checkpointFromArgs(const CliArgs& a, const std::string& which = "best");
@@ -32,6 +30,32 @@ struct LoadedModel {
 // withTokenizer false: the vocabulary size comes from the checkpoint, no tokenizer files needed.
 LoadedModel loadModel(const std::string& checkpointPath, const std::string& dataDir,
                       bool withTokenizer = true);
+
+// train.threads semantics: N > 0 threads, 0 every core.
+void setThreads(int64_t threads);
+
+// The text an evaluation or a profile reads: --split valid|test|train of the model's own data set
+// (default `defaultSplit`), or --file F (.txt lines, or the "text" of each .jsonl record).
+struct TextSource {
+  std::string label;  // "valid", "test", "file:NAME"
+  std::vector<std::string> lines;
+};
+TextSource textSourceFromArgs(const CliArgs& a, const ExperimentConfig& cfg, const std::string& defaultSplit);
+
+// A progress bar on stderr for long loops (redrawn in place on a terminal, every quarter
+// otherwise). Its call operator fits the engine's progress callbacks; it returns false once
+// Ctrl-C was pressed, which cancels the computation.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string what);
+  bool operator()(int64_t done, int64_t total);
+
+ private:
+  std::string what_;
+  bool tty_;
+  int lastQuarter_ = -1;
+  const std::atomic<bool>* stop_;
+};
 
 std::string formatDuration(double seconds);
 // Installs SIGINT/SIGTERM handlers that raise the returned flag (a run or sweep stops at its next

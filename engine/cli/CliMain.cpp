@@ -17,6 +17,8 @@ const char* kUsage = R"(moelab-cli: MoE Lab headless command line
 Usage:
   moelab-cli train CONFIG [--db F] [--data-dir D] [--set k=v]... [--max-steps N] [--threads N]
                           [--checkpoint-dir D] [--name NAME]
+  moelab-cli train CONFIG --init-from RUN_ID [--init-which best|last] [--set k=v]...
+                          (fine-tune: a new run from that run's weights, e.g. with model.gini_loss_coef)
   moelab-cli train --resume RUN_ID [CONFIG] [--set k=v]... [--max-steps N] [--extend] [--force]
                           (only threads/log_every/eval_every/checkpoint_* may change; a longer
                            horizon needs --extend: the learning rate then decays smoothly from its
@@ -32,8 +34,23 @@ Usage:
                            the desktop app's Export report adds the charts)
   moelab-cli params CONFIG [--set k=v]... [--data-dir D] [--json]
   moelab-cli tokenize --tokenizer gpt2 [--data-dir D]          (stdin text -> JSON ids)
-  moelab-cli eval (--run ID [--db F] | --checkpoint F) [--split valid|test] [--data-dir D] [--json]
-                          [--threads N] [--batch-size N]
+  moelab-cli eval (--run ID [--which best|last] [--db F] | --checkpoint F) [--split valid|test|train | --file F]
+                          [--mode lines|strided] [--context N] [--stride N] [--max-samples N]
+                          [--batch-size N] [--threads N] [--data-dir D] [--json] [--no-store]
+                          (lines: each line a sample, as the seed scored; strided: the text as one
+                           stream, windows of --context tokens every --stride; stored with the run)
+  moelab-cli eval (--run ID | --checkpoint F) --lambada [--lambada-file F] [--max-samples N] [--json]
+                          (LAMBADA last-word accuracy and word perplexity)
+  moelab-cli profile (--run ID [--which best|last] | --checkpoint F) [--split valid|test|train | --file F]
+                          [--strategy S] [--positions N] [--shards G] [--max-samples N] [--batch-size N]
+                          [--json] [--csv OUT] [--no-store] [--db F] [--data-dir D] [--threads N]
+                          (every routing decision per layer and expert: counts, Gini, CV, entropy,
+                           max/mean, dead experts; by position bucket and data-parallel shard; gnn_moe:
+                           effective coupling; a fine-tuned run is compared with its parent)
+  moelab-cli reassign (--run ID | --checkpoint F) [--strategies S,S...] [--cluster PRESET | --scenario F]
+                          [--set path=value]... [--split ...] [--max-samples N] [--json] [--csv OUT]
+                          (S: balanced round_robin random[:SEED] topk_filtered[:M] temperature[:T];
+                           perplexity, imbalance and simulated all-to-all time of each vs top-k)
   moelab-cli export-weights (--run ID [--which best|last] [--db F] | --checkpoint F) --out F.safetensors
                                                                  (layout: docs/WEIGHTS.md)
   moelab-cli data fetch NAME... [--data-dir D] [--mirror URL]   (wikitext-2 gpt2-bpe tinyshakespeare lambada)
@@ -41,8 +58,9 @@ Usage:
                                                                  exit 1 when a file is damaged)
   moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--data-dir D] [--json]
   moelab-cli simulate SCENARIO.json [--set path=value]... [--json] [--csv OUT] [--bench]
-                   [--traffic-from-run ID [--step N] [--db F]]   (expert-parallel all-to-all simulator;
-                                                                 a sparse_moe run's expert counts as traffic)
+                   [--traffic-from-run ID [--step N] | --traffic-from-profile ID] [--db F]
+                          (expert-parallel all-to-all simulator; a sparse_moe run's logged expert
+                           counts, or a stored routing profile's, as the traffic)
   moelab-cli sweep preview SPEC.json [--json]                   (the points a sweep expands to; invalid
                                                                  combinations with the engine's message)
   moelab-cli sweep run SPEC.json [--db F] [--concurrency N] [--threads N] [--data-dir D] [--name NAME]
@@ -102,7 +120,9 @@ int runCli(int argc, char** argv) {
                                                                  {"data", dataCommand},
                                                                  {"simulate", simulateCommand},
                                                                  {"report", reportCommand},
-                                                                 {"sweep", sweepCommand}};
+                                                                 {"sweep", sweepCommand},
+                                                                 {"profile", profileCommand},
+                                                                 {"reassign", reassignCommand}};
   const std::string cmd = words[0];
   Words rest(words.begin() + 1, words.end());
   try {

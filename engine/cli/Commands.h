@@ -19,6 +19,8 @@ int dataCommand(const Words& args);
 int simulateCommand(const Words& args);
 int reportCommand(const Words& args);
 int sweepCommand(const Words& args);
+int profileCommand(const Words& args);
+int reassignCommand(const Words& args);
 
 int runCli(int argc, char** argv);
 

@@ -1,16 +1,14 @@
-// eval, params, bench, export-weights: commands that build or load a model without training it.
+// params, bench, export-weights: commands that build or load a model without training it.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 
 #include "bench/TrainBench.h"
 #include "cli/CliCommon.h"
 #include "cli/Commands.h"
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
-#include "data/TextCorpus.h"
 #include "io/CheckpointExport.h"
 #include "io/SafetensorsWriter.h"
 #include "io/WeightExport.h"
@@ -27,60 +25,7 @@ int64_t vocabForConfig(const ExperimentConfig& cfg, const std::string& dataDir) 
   return LmDataset::load(cfg, DataLocator(dataDir)).tokenizer->vocabSize();
 }
 
-void setThreads(int64_t threads) {
-  torch::set_num_threads(threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency())));
-}
-
 }  // namespace
-
-int evalCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {"json"},
-                          {"run", "checkpoint", "db", "split", "data-dir", "threads", "batch-size"});
-  std::string split = a.get("split", "valid");
-  if (split != "valid" && split != "test")
-    throw UserError("--split: expected valid or test, got \"" + split + "\"");
-  std::string path = checkpointFromArgs(a);
-  setThreads(a.getInt("threads", 0));
-  LoadedModel m = loadModel(path, a.get("data-dir"));
-  DataLocator locator(a.get("data-dir"));
-  TextCorpus corpus = TextCorpus::load(m.config.data, locator);
-  TokenSplit s = LmDataset::tokenize(split == "valid" ? corpus.valid : corpus.test, *m.tokenizer,
-                                     m.config.data, m.config.model.maxSeqLength, m.config.data.numEvalSamples,
-                                     m.config.train.ignoreTokenZero);
-  EvalResult r = evaluate(m.model, s, a.getInt("batch-size", m.config.train.batchSize));
-  if (!std::isfinite(r.loss))
-    throw UserError("evaluating " + path + " on the " + split + " split gave a non-finite loss (" +
-                    std::to_string(r.loss) + "): the weights are damaged or the run diverged");
-  // What the run's periodic val/loss scored, so the two numbers can be told apart.
-  const int64_t subset = m.config.train.evalBatches * m.config.train.batchSize;
-  const bool runUsedSubset = split == "valid" && subset > 0 && subset < s.size();
-  nlohmann::json out = {{"checkpoint", path},
-                        {"step", m.step},
-                        {"split", split},
-                        {"loss", r.loss},
-                        {"perplexity", r.perplexity},
-                        {"tokens", r.tokens},
-                        {"samples", r.samples},
-                        {"batches", r.batches},
-                        {"whole_split", true},
-                        {"split_samples_cap", m.config.data.numEvalSamples}};
-  if (runUsedSubset) out["run_val_subset_samples"] = subset;
-  if (a.has("json")) {
-    std::cout << out.dump(2) << "\n";
-    return 0;
-  }
-  std::printf(
-      "%s split: loss %.4f  perplexity %.2f  over the whole split: %ld samples, %ld batches, %ld "
-      "tokens  (checkpoint %s, step %ld)\n",
-      split.c_str(), r.loss, r.perplexity, long(r.samples), long(r.batches), long(r.tokens), path.c_str(),
-      long(m.step));
-  if (runUsedSubset)
-    std::printf(
-        "note: the run's periodic val/loss scores a fixed subset of %ld of these %ld samples "
-        "(train.eval_batches=%ld); its val_full/loss at the end scores all of them\n",
-        long(subset), long(s.size()), long(m.config.train.evalBatches));
-  return 0;
-}
 
 int paramsCommand(const Words& words) {
   auto a = CliArgs::parse(words, {"json"}, {"set", "data-dir"});

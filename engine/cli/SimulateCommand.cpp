@@ -8,6 +8,7 @@
 #include "cli/CliArgs.h"
 #include "cli/CliCommon.h"
 #include "cli/Commands.h"
+#include "profile/RoutingProfile.h"
 #include "sim/Scenario.h"
 #include "sim/ScenarioCsv.h"
 #include "store/ExperimentStore.h"
@@ -17,12 +18,34 @@
 namespace moelab::cli {
 
 int simulateCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {"json", "bench"}, {"set", "csv", "db", "traffic-from-run", "step"});
+  auto a = CliArgs::parse(words, {"json", "bench"},
+                          {"set", "csv", "db", "traffic-from-run", "step", "traffic-from-profile"});
   if (a.positional.size() != 1) throw UserError("simulate takes one SCENARIO.json");
   if (a.has("step") && !a.has("traffic-from-run"))
     throw UserError("simulate: --step picks the log step of --traffic-from-run ID; pass both or neither");
+  if (a.has("traffic-from-run") && a.has("traffic-from-profile"))
+    throw UserError("simulate: give --traffic-from-run or --traffic-from-profile, not both");
   sim::Scenario scenario;
-  if (a.has("traffic-from-run")) {
+  if (a.has("traffic-from-profile")) {
+    // A stored routing profile's per-layer counts (moelab-cli profile) as the traffic.
+    auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);
+    const int64_t id = a.getInt("traffic-from-profile", 0);
+    const auto rec = store->analysis(id);
+    if (!rec || rec->kind != "routing_profile")
+      throw UserError("no routing profile with id " + std::to_string(id) +
+                      " in this database (moelab-cli profile lists the id it stores)");
+    const RoutingProfile p = RoutingProfile::fromJson(rec->content);
+    if (p.layers.empty())
+      throw UserError("profile " + std::to_string(id) + " is of a " + p.architecture +
+                      " model: it has no routed traffic");
+    auto doc = sim::Scenario::schema().readDocument(a.positional[0], a.all("set"));
+    scenario = sim::Scenario::fromJson(sim::withMeasuredTraffic(doc, p.trafficCounts(), int(p.topK)));
+    std::fprintf(
+        stderr,
+        "traffic: profile %lld of run %lld (%s, strategy %s), %zu MoE layers x %lld experts, top-%d\n",
+        (long long)id, (long long)rec->run, p.source.c_str(), p.strategy.c_str(), p.layers.size(),
+        (long long)p.experts, scenario.topK);
+  } else if (a.has("traffic-from-run")) {
     for (const auto& set : a.all("set"))
       for (const char* taken : {"traffic.", "model.num_experts=", "model.layers=", "model.top_k="})
         if (set.rfind(taken, 0) == 0)

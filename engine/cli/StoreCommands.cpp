@@ -10,6 +10,7 @@
 #include "cli/CliCommon.h"
 #include "cli/Commands.h"
 #include "io/MetricsCsv.h"
+#include "report/AnalysisSummary.h"
 #include "util/Errors.h"
 
 namespace moelab::cli {
@@ -96,6 +97,15 @@ int runsCommand(const Words& words) {
     for (const auto& c : history)
       j["config_changes"].push_back(
           {{"step", c.step}, {"changes", c.changes}, {"note", c.note}, {"at", c.changedAt}});
+    // Evaluations, routing profiles and reassignment tables made of the trained model.
+    const auto analyses = store->analyses(id);
+    j["analyses"] = nlohmann::json::array();
+    for (const auto& an : analyses)
+      j["analyses"].push_back({{"id", an.id},
+                               {"kind", an.kind},
+                               {"label", an.label},
+                               {"at", an.createdAt},
+                               {"summary", summarizeAnalysis(an)}});
     if (a.has("json")) {
       std::cout << j.dump(2) << "\n";
       return 0;
@@ -118,6 +128,10 @@ int runsCommand(const Words& words) {
                     ch["after"].dump().c_str());
       std::printf("%s%s\n", c.note.empty() ? "" : " ", c.note.c_str());
     }
+    if (!analyses.empty()) std::printf("  analyses:\n");
+    for (const auto& an : analyses)
+      std::printf("    #%ld %-15s %s  (%s)\n", long(an.id), an.kind.c_str(), summarizeAnalysis(an).c_str(),
+                  an.createdAt.c_str());
     return 0;
   }
   throw UserError("unknown runs subcommand '" + a.positional[0] + "' (list, show, compare)");

@@ -68,9 +68,9 @@ class ProgressPrinter : public MetricSink {
 }  // namespace
 
 int trainCommand(const Words& words) {
-  auto a =
-      CliArgs::parse(words, {"extend", "force"},
-                     {"db", "data-dir", "set", "max-steps", "threads", "resume", "checkpoint-dir", "name"});
+  auto a = CliArgs::parse(words, {"extend", "force"},
+                          {"db", "data-dir", "set", "max-steps", "threads", "resume", "checkpoint-dir",
+                           "name", "init-from", "init-which"});
   if ((a.has("extend") || a.has("force")) && !a.has("resume"))
     throw UserError("--extend and --force only apply with --resume RUN_ID");
   if (a.positional.size() > 1) throw UserError("train takes one CONFIG file");
@@ -84,6 +84,10 @@ int trainCommand(const Words& words) {
   if (a.has("max-steps")) req.overrides.push_back("train.max_steps=" + a.get("max-steps"));
   if (a.has("threads")) req.overrides.push_back("train.threads=" + a.get("threads"));
   if (a.has("resume")) req.resumeRunId = parseRunId(a.get("resume"));
+  if (a.has("init-from")) req.initFromRunId = parseRunId(a.get("init-from"));
+  if (a.has("init-which") && !a.has("init-from"))
+    throw UserError("--init-which only applies with --init-from RUN_ID");
+  req.initFromWhich = a.get("init-which", "best");
   req.extend = a.has("extend");
   req.force = a.has("force");
   req.dataDir = a.get("data-dir", "");
@@ -93,7 +97,7 @@ int trainCommand(const Words& words) {
   // good: a typo in a config must not leave an empty moelab.db behind.
   std::unique_ptr<ExperimentStore> store;
   auto openOnce = [&]() -> ExperimentStore& {
-    if (!store) store = openStore(a, /*mustExist=*/a.has("resume"));
+    if (!store) store = openStore(a, /*mustExist=*/a.has("resume") || a.has("init-from"));
     return *store;
   };
   ProgressPrinter printer;

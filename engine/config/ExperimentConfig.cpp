@@ -33,6 +33,10 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
   mc.auxLossCoef = m["aux_loss_coef"];
   mc.zLossCoef = m["z_loss_coef"];
   mc.auxFreeGamma = m["aux_free_gamma"];
+  mc.giniLossCoef = m["gini_loss_coef"];
+  mc.varianceLossCoef = m["variance_loss_coef"];
+  mc.cvLossCoef = m["cv_loss_coef"];
+  mc.entropyLossCoef = m["entropy_loss_coef"];
   mc.dropPolicy = m["drop_policy"];
   mc.auxFreeBalancing = m["aux_free_balancing"];
   c.data = {d["dataset"],     d["path"],           d["wikitext_format"],   d["tokenizer"],

@@ -18,6 +18,8 @@ struct ModelConfig {
   int64_t expertIntermediateDim = 0, topK = 2, sharedExperts = 0, moeEvery = 1;
   double capacityFactor = 1.25, evalCapacityFactor = 2.0, routerJitter = 0.0, auxLossCoef = 0.01,
          zLossCoef = 1e-3, auxFreeGamma = 1e-3;
+  // Soft imbalance losses (model/ImbalanceLosses.h), 0 = off.
+  double giniLossCoef = 0, varianceLossCoef = 0, cvLossCoef = 0, entropyLossCoef = 0;
   std::string dropPolicy = "position";
   bool auxFreeBalancing = false;
 

@@ -78,17 +78,19 @@ torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens, const torc
 }
 
 torch::Tensor LanguageModelImpl::auxiliaryLoss() const {
-  torch::Tensor aux, z;
+  torch::Tensor aux, z, imbalance;
   int64_t n = 0;
+  const auto add = [](torch::Tensor& sum, const torch::Tensor& t) { sum = sum.defined() ? sum + t : t; };
   for (const auto& layer : *layers) {
     auto* sparse = layer->as<SparseTransformerLayer>();
     if (!sparse || !sparse->moe || !sparse->moe->lastAuxLoss.defined()) continue;
-    aux = aux.defined() ? aux + sparse->moe->lastAuxLoss : sparse->moe->lastAuxLoss;
-    z = z.defined() ? z + sparse->moe->lastZLoss : sparse->moe->lastZLoss;
+    add(aux, sparse->moe->lastAuxLoss);
+    add(z, sparse->moe->lastZLoss);
+    add(imbalance, sparse->moe->lastImbalanceLoss);  // its coefficients are applied in the router
     ++n;
   }
   if (n == 0) return {};
-  return (cfg.auxLossCoef * aux + cfg.zLossCoef * z) / double(n);  // both averaged over MoE layers
+  return (cfg.auxLossCoef * aux + cfg.zLossCoef * z + imbalance) / double(n);  // averaged over MoE layers
 }
 
 std::vector<RoutingStats> LanguageModelImpl::routingStats() const {
@@ -99,10 +101,33 @@ std::vector<RoutingStats> LanguageModelImpl::routingStats() const {
   return out;
 }
 
-void LanguageModelImpl::afterOptimizerStep() {
+std::vector<RouterTopK> LanguageModelImpl::routers() const {
+  std::vector<RouterTopK> out;
   for (const auto& layer : *layers)
     if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe)
-      sparse->moe->router->updateSelectionBias();
+      out.push_back(sparse->moe->router);
+  return out;
+}
+
+void LanguageModelImpl::afterOptimizerStep() {
+  for (auto& r : routers()) r->updateSelectionBias();
+}
+
+void LanguageModelImpl::setReassignment(const ReassignSpec& spec) {
+  for (auto& r : routers()) r->setReassignment(spec);
+}
+
+void LanguageModelImpl::recordRoutingChoices(bool on) {
+  for (auto& r : routers()) {
+    r->recordChoices = on;
+    if (!on) r->lastChosen = torch::Tensor();
+  }
+}
+
+std::vector<torch::Tensor> LanguageModelImpl::lastRoutingChoices() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& r : routers()) out.push_back(r->lastChosen);
+  return out;
 }
 
 ParameterBreakdown LanguageModelImpl::parameterBreakdown() const {

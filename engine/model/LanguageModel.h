@@ -48,7 +48,14 @@ struct LanguageModelImpl : torch::nn::Module {
   torch::Tensor auxiliaryLoss() const;
   std::vector<RoutingStats> routingStats() const;  // one per MoE layer, from the last forward
   void afterOptimizerStep();                       // aux-loss-free bias updates
-  torch::Tensor headWeight() const;                // [V_padded, D]; the embedding when tied
+  // Every MoE layer's router reassigns tokens by `spec` in evaluation mode (throws UserError when
+  // the strategy cannot run on this model); ReassignSpec{} restores top-k.
+  void setReassignment(const ReassignSpec& spec);
+  // While on, forwards keep each MoE layer's chosen experts of the routed (real) tokens, in
+  // row-major order of the mask: lastRoutingChoices()[layer] is [N_real, k] int64 on the CPU.
+  void recordRoutingChoices(bool on);
+  std::vector<torch::Tensor> lastRoutingChoices() const;
+  torch::Tensor headWeight() const;  // [V_padded, D]; the embedding when tied
 
   // Counted from the registered parameters (countParameters() computes the same from the config).
   ParameterBreakdown parameterBreakdown() const;
@@ -68,6 +75,7 @@ struct LanguageModelImpl : torch::nn::Module {
   torch::nn::Linear head{nullptr};  // null when tied
 
  private:
+  std::vector<RouterTopK> routers() const;  // one per MoE layer
   bool recordingCoupling_ = false;
 };
 TORCH_MODULE(LanguageModel);

@@ -10,7 +10,8 @@ RouterTopKImpl::RouterTopKImpl(const ModelConfig& cfg)
       jitter(cfg.routerJitter),
       gamma(cfg.auxFreeGamma),
       byProbability(cfg.dropPolicy == "probability"),
-      auxFree(cfg.auxFreeBalancing) {
+      auxFree(cfg.auxFreeBalancing),
+      imbalance(ImbalanceLossWeights::from(cfg)) {
   weight = register_parameter("weight", torch::randn({numExperts, cfg.embedDim}) * 0.02);
   selectionBias = register_buffer("selection_bias", torch::zeros({numExperts}, torch::kFloat));
 }
@@ -30,7 +31,10 @@ RouterTopKImpl::Selection RouterTopKImpl::select(const torch::Tensor& x) {
     torch::NoGradGuard g;
     // The aux-free bias steers which experts are chosen, never the weights they get.
     auto scores = auxFree ? s.probs + selectionBias : s.probs;
-    s.chosen = std::get<1>(scores.topk(topK, -1));  // [N, k]
+    if (!is_training() && reassigner.spec().active())
+      s.chosen = reassigner.choose(scores, s.logits, topK);
+    else
+      s.chosen = std::get<1>(scores.topk(topK, -1));  // [N, k]
   }
   s.topProbs = s.probs.gather(1, s.chosen);
   s.weights = s.topProbs / s.topProbs.sum(-1, /*keepdim=*/true);
@@ -45,6 +49,7 @@ void RouterTopKImpl::balancingLosses(const Selection& s, DispatchPlan& plan) con
   auto f = s.routed.to(torch::kFloat) / double(s.experts.size(0));
   plan.auxLoss = double(numExperts) * (f * s.probs.mean(0)).sum();
   plan.zLoss = torch::logsumexp(s.logits, -1).pow(2).mean();
+  plan.imbalanceLoss = imbalance.weighted(s.probs.mean(0));
 }
 
 torch::Tensor RouterTopKImpl::keptAssignments(const Selection& s, int64_t capacity) const {
@@ -98,7 +103,13 @@ DispatchPlan RouterTopKImpl::route(const torch::Tensor& x, double capacityFactor
   plan.weight = s.weights.reshape({-1}).index_select(0, kept);
   collectStatistics(s, kept, capacity, plan);
   if (is_training()) lastLoads = plan.stats.tokensPerExpert;
+  if (recordChoices) lastChosen = s.chosen.to(torch::kCPU);
   return plan;
+}
+
+void RouterTopKImpl::setReassignment(const ReassignSpec& spec) {
+  spec.validate(numExperts, topK);
+  reassigner = RouteReassigner(spec);
 }
 
 void RouterTopKImpl::updateSelectionBias() {

@@ -2,6 +2,8 @@
 #include <torch/torch.h>
 
 #include "config/ExperimentConfig.h"
+#include "model/ImbalanceLosses.h"
+#include "model/RouteReassignment.h"
 #include "model/RoutingStats.h"
 
 namespace moelab {
@@ -12,6 +14,7 @@ struct DispatchPlan {
   torch::Tensor weight;          // [M] its renormalised top-k routing weight
   std::vector<int64_t> counts;   // kept assignments per expert (sums to M)
   torch::Tensor auxLoss, zLoss;  // scalars, differentiable
+  torch::Tensor imbalanceLoss;   // sum of the configured soft imbalance losses (0 when none)
   RoutingStats stats;
 };
 
@@ -29,6 +32,8 @@ struct RouterTopKImpl : torch::nn::Module {
   int64_t capacityFor(int64_t tokens, double capacityFactor) const;
   // Aux-loss-free balancing: bias += gamma * sign(mean load - load) using the last training pass.
   void updateSelectionBias();
+  // Inference-time reassignment (evaluation mode only; training always routes by top-k).
+  void setReassignment(const ReassignSpec& spec);
 
   int64_t numExperts, topK;
   double jitter, gamma;
@@ -36,6 +41,11 @@ struct RouterTopKImpl : torch::nn::Module {
   torch::Tensor weight;         // [E, D]
   torch::Tensor selectionBias;  // [E] fp32 buffer; only affects which experts are chosen
   std::vector<int64_t> lastLoads;
+  ImbalanceLossWeights imbalance;
+  // While on, route() keeps each routed token's chosen experts ([N, k] int64, CPU) in lastChosen.
+  bool recordChoices = false;
+  torch::Tensor lastChosen;
+  RouteReassigner reassigner;
 
  private:
   // The steps of route(), in order.

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "metrics/LoadImbalance.h"
+
 namespace moelab {
 namespace {
 double mean(const std::vector<int64_t>& v) {
@@ -19,34 +21,19 @@ std::vector<double> RoutingStats::loadFractions() const {
 }
 
 double RoutingStats::coefficientOfVariation() const {
-  double m = mean(tokensPerExpert);
-  if (m <= 0) return 0;
-  double var = 0;
-  for (auto c : tokensPerExpert) var += (double(c) - m) * (double(c) - m);
-  return std::sqrt(var / double(tokensPerExpert.size())) / m;
+  return LoadImbalance::of(tokensPerExpert).cv;
 }
 
 double RoutingStats::normalisedEntropy() const {
-  if (tokensPerExpert.size() < 2) return 1;
-  double h = 0;
-  for (double p : loadFractions())
-    if (p > 0) h -= p * std::log(p);
-  return h / std::log(double(tokensPerExpert.size()));
+  return tokensPerExpert.size() < 2 ? 1 : LoadImbalance::of(tokensPerExpert).entropy;
 }
 
 double RoutingStats::gini() const {
-  std::vector<int64_t> s = tokensPerExpert;
-  std::sort(s.begin(), s.end());
-  const double n = double(s.size()), total = double(std::accumulate(s.begin(), s.end(), int64_t(0)));
-  if (total <= 0) return 0;
-  double weighted = 0;
-  for (size_t i = 0; i < s.size(); ++i) weighted += double(i + 1) * double(s[i]);
-  return (2.0 * weighted) / (n * total) - (n + 1.0) / n;
+  return LoadImbalance::of(tokensPerExpert).gini;
 }
 
 double RoutingStats::maxViolation() const {
-  double m = mean(tokensPerExpert);
-  return m > 0 ? double(*std::max_element(tokensPerExpert.begin(), tokensPerExpert.end())) / m - 1.0 : 0;
+  return mean(tokensPerExpert) > 0 ? LoadImbalance::of(tokensPerExpert).maxMean - 1.0 : 0;
 }
 
 int64_t RoutingStats::deadExperts() const {

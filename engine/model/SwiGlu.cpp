@@ -46,9 +46,10 @@ torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Ten
   auto tokens = realTokens.defined() ? x.index_select(0, realTokens) : x;
   if (tokens.size(0) == 0) {
     // Nothing to route (a batch of padding only): no routed output, zero balancing losses.
-    lastAuxLoss = lastZLoss = torch::zeros({}, x.options().dtype(torch::kFloat));
+    lastAuxLoss = lastZLoss = lastImbalanceLoss = torch::zeros({}, x.options().dtype(torch::kFloat));
     lastStats = RoutingStats{};
     lastStats.tokensPerExpert.assign(size_t(router->numExperts), 0);
+    if (router->recordChoices) router->lastChosen = torch::empty({0, router->topK}, torch::kLong);
     auto y = torch::zeros_like(x);
     return shared ? y + shared(x) : y;
   }
@@ -59,6 +60,7 @@ torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Ten
   if (shared) y = y + shared(x);
   lastAuxLoss = plan.auxLoss;
   lastZLoss = plan.zLoss;
+  lastImbalanceLoss = plan.imbalanceLoss;
   lastStats = std::move(plan.stats);
   return y;
 }

@@ -35,7 +35,7 @@ struct SparseMoeFfnImpl : torch::nn::Module {
   SwiGluExperts experts{nullptr};
   SwiGluFfn shared{nullptr};
   // From the last forward pass.
-  torch::Tensor lastAuxLoss, lastZLoss;
+  torch::Tensor lastAuxLoss, lastZLoss, lastImbalanceLoss;
   RoutingStats lastStats;
 };
 TORCH_MODULE(SparseMoeFfn);

@@ -9,6 +9,8 @@
 #include "config/ConfigSchema.h"
 #include "data/DataLocator.h"
 #include "model/ModelSize.h"
+#include "train/Checkpoint.h"
+#include "train/InitFrom.h"
 #include "util/Errors.h"
 #include "util/SystemMemory.h"
 
@@ -35,8 +37,12 @@ void RunController::loadConfig() {
   };
   if (req_.resumeRunId == 0) {
     cfg_ = fromRequest();
+    if (req_.initFromRunId != 0) checkInitFrom();
     return;
   }
+  if (req_.initFromRunId != 0)
+    throw UserError(
+        "--init-from starts a new run from another run's weights; it cannot be combined with --resume");
   store_ = &openStore_();
   const std::string id = std::to_string(req_.resumeRunId);
   auto run = store_->run(req_.resumeRunId);
@@ -64,6 +70,19 @@ void RunController::loadConfig() {
     throw UserError("--extend: run " + id +
                     " already finished; give a longer horizon (--max-steps N or --set train.epochs=N)");
   runId_ = req_.resumeRunId;
+}
+
+void RunController::checkInitFrom() {
+  if (req_.initFromWhich != "best" && req_.initFromWhich != "last")
+    throw UserError("--init-from: which checkpoint, best or last (got \"" + req_.initFromWhich + "\")");
+  store_ = &openStore_();
+  const std::string id = std::to_string(req_.initFromRunId);
+  auto parent = store_->run(req_.initFromRunId);
+  if (!parent) throw UserError("--init-from: no run with id " + id + " in " + dbPath_);
+  initFrom_.run = req_.initFromRunId;
+  initFrom_.checkpoint = store_->checkpointPath(initFrom_.run, req_.initFromWhich == "best");
+  verifyCheckpoint(initFrom_.checkpoint);
+  checkInitFromCompatible(readCheckpointState(initFrom_.checkpoint).config, cfg_.json);
 }
 
 void RunController::createOrReopenRun() {
@@ -114,6 +133,14 @@ void RunController::prepare() {
     recorder_->setSpillFile(checkpointDir_ + "/unsaved-metrics.jsonl");
     trainer_ = std::make_unique<Trainer>(cfg_, *data_, checkpointDir_, recorder_.get());
     if (!checkpointPath_.empty()) resumeStep_ = trainer_->resumeFrom(checkpointPath_, req_.extend);
+    if (initFrom_.run != 0) {
+      const int64_t parentStep = trainer_->initWeightsFrom(initFrom_.checkpoint);
+      store_->logParams(runId_, {{"init_from.run", initFrom_.run},
+                                 {"init_from.checkpoint", initFrom_.checkpoint},
+                                 {"init_from.step", parentStep}});
+      notice("initialised from run " + std::to_string(initFrom_.run) + "'s weights at step " +
+             std::to_string(parentStep) + " (" + initFrom_.checkpoint + ")");
+    }
     trainer_->checkCheckpointFolder();
     started_ = true;
     if (req_.resumeRunId != 0) {

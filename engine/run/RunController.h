@@ -46,6 +46,7 @@ class RunController {
 
  private:
   void loadConfig();
+  void checkInitFrom();  // --init-from: the parent's checkpoint, verified and compatible
   void createOrReopenRun();
   void fail(const std::exception& e);
   void notice(const std::string& text);
@@ -62,6 +63,10 @@ class RunController {
   std::unique_ptr<Trainer> trainer_;
   std::string checkpointPath_, checkpointDir_, error_;
   int64_t runId_ = 0, resumeStep_ = 0;
+  struct {
+    int64_t run = 0;
+    std::string checkpoint;
+  } initFrom_;
   bool started_ = false;  // the run's row is this controller's to mark failed
 };
 

@@ -21,6 +21,10 @@ struct RunRequest {
   std::string checkpointBase;  // empty: beside the database (moelab.db -> moelab-runs/<id>/)
   // A new run of a sweep: its sweep and point, recorded with the run.
   int64_t sweepId = 0, sweepIndex = -1;
+  // A new run that starts from another run's weights (fine-tuning; `moelab-cli train --init-from`):
+  // its best.pt or last.pt ("best" | "last"). Optimizer state and step start fresh.
+  int64_t initFromRunId = 0;
+  std::string initFromWhich = "best";
   // How to continue the run if it is stopped (empty: `moelab-cli train --resume ID`).
   std::string resumeAdvice;
 };

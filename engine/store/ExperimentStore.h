@@ -56,13 +56,22 @@ struct ArtifactRecord {
   nlohmann::json content;
 };
 
+// Something computed from a run's model after training: a routing profile, an evaluation, a
+// reassignment table (kinds routing_profile, evaluation, reassignment). `label` says what was
+// measured ("valid", "wikitext-2 test strided 256/128", "lambada"); content is the result JSON.
+struct AnalysisRecord {
+  int64_t id = 0, run = 0;
+  std::string kind, label, createdAt;
+  nlohmann::json content;
+};
+
 // The SQLite experiment database: experiments, runs, params, metrics (one row per run/key/step,
 // upserted), latest metric per run/key, artifacts, sweeps and their points. One writer connection
 // (WAL, so readers in other connections never block it); run statuses: queued running finished
 // failed interrupted diverged pruned.
 class ExperimentStore {
  public:
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   static constexpr int kApplicationId = 0x4D6F454C;  // "MoEL" in the SQLite header (PRAGMA application_id)
 
   // Opens (creating and migrating as needed) and marks runs whose process is gone `interrupted`.
@@ -102,6 +111,9 @@ class ExperimentStore {
   std::vector<ArtifactRecord> artifacts(int64_t run, const std::string& key = "",
                                         int64_t afterStep = std::numeric_limits<int64_t>::min()) const;
   nlohmann::json params(int64_t run) const;
+  // The run's best.pt (preferBest, when an evaluation produced one) or last.pt. Throws UserError
+  // naming the run and folder when it has none.
+  std::string checkpointPath(int64_t run, bool preferBest) const;
 
   // For live views (ExperimentStoreReads.cpp). `runs` restricts a query to those runs; nullptr
   // means every run.
@@ -138,6 +150,13 @@ class ExperimentStore {
   std::optional<SweepRecord> sweep(int64_t id) const;
   std::vector<SweepPointRecord> sweepPoints(int64_t sweep) const;
   std::vector<RunRecord> sweepRuns(int64_t sweep) const;  // by point, then run id
+
+  // Analyses (ExperimentStoreAnalyses.cpp). Throws UserError for an unknown run or kind.
+  int64_t addAnalysis(int64_t run, const std::string& kind, const std::string& label,
+                      const nlohmann::json& content);
+  // A run's analyses of `kind` (all kinds when empty), oldest first.
+  std::vector<AnalysisRecord> analyses(int64_t run, const std::string& kind = "") const;
+  std::optional<AnalysisRecord> analysis(int64_t id) const;
 
  private:
   void exec(const std::string& sql) const;

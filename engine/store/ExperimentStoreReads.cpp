@@ -1,9 +1,11 @@
 // ExperimentStore queries for live views: one query for a whole runs table, incremental rows for
 // charts (see ExperimentStore.h).
 #include <algorithm>
+#include <filesystem>
 
 #include "store/ExperimentStore.h"
 #include "store/SqliteStatement.h"
+#include "util/Errors.h"
 
 namespace moelab {
 using namespace store_detail;
@@ -106,6 +108,18 @@ std::vector<std::string> ExperimentStore::metricKeys(int64_t run) const {
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
   return out;
+}
+
+std::string ExperimentStore::checkpointPath(int64_t runId, bool preferBest) const {
+  namespace fs = std::filesystem;
+  auto run = this->run(runId);
+  if (!run) throw UserError("no run with id " + std::to_string(runId));
+  if (run->checkpointDir.empty()) throw UserError("run " + std::to_string(runId) + " has no checkpoint yet");
+  std::string best = run->checkpointDir + "/best.pt", last = run->checkpointDir + "/last.pt";
+  if (preferBest && fs::exists(best)) return best;
+  if (fs::exists(last)) return last;
+  if (fs::exists(best)) return best;
+  throw UserError("run " + std::to_string(runId) + ": no checkpoint in " + run->checkpointDir);
 }
 
 }  // namespace moelab

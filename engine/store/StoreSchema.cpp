@@ -72,6 +72,13 @@ const char* const kStoreMigrations[] = {
     ALTER TABLE runs_v5 RENAME TO runs;
     CREATE INDEX runs_by_sweep ON runs(sweep_id, sweep_index);
     )SQL",
+    // v6: analyses of a finished model: routing profiles, evaluations, reassignment tables.
+    R"SQL(
+    CREATE TABLE analyses(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+      kind TEXT NOT NULL CHECK(kind IN ('routing_profile','evaluation','reassignment')),
+      label TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX analyses_by_run ON analyses(run_id, kind, id);
+    )SQL",
 };
 static_assert(sizeof(kStoreMigrations) / sizeof(kStoreMigrations[0]) == ExperimentStore::kSchemaVersion);
 

@@ -195,6 +195,12 @@ std::vector<int64_t> Trainer::epochOrder(int64_t epoch) const {
   return order;
 }
 
+int64_t Trainer::initWeightsFrom(const std::string& path) {
+  const CheckpointState s = readCheckpointState(path);
+  loadCheckpoint(path, model_, nullptr, /*restoreRng=*/false);
+  return s.step;
+}
+
 int64_t Trainer::resumeFrom(const std::string& path, bool extendHorizon) {
   CheckpointState s = readCheckpointState(path);
   loadCheckpoint(path, model_, optimizer_.get(), /*restoreRng=*/true);

@@ -50,6 +50,10 @@ class Trainer {
   // by cosine to min_learning_rate at the new last step (no jump).
   int64_t resumeFrom(const std::string& checkpointPath, bool extendHorizon = false);
   RunOutcome run(const std::atomic<bool>* stop = nullptr);
+  // Starts a new run from another run's weights (fine-tuning): the model only; optimizer, step and
+  // schedule start fresh. The caller checks the configs (checkInitFromCompatible). Returns the
+  // parent checkpoint's step.
+  int64_t initWeightsFrom(const std::string& checkpointPath);
 
   // Throws UserError when the checkpoint folder cannot be created or written, or lacks the space
   // for this model's checkpoints (run() checks it before its first step).

@@ -39,4 +39,9 @@ struct DownloadError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The user cancelled a long computation (a profile, an evaluation) through its progress callback.
+struct Cancelled : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace moelab

@@ -7,6 +7,7 @@
 #include <QFileDialog>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
@@ -15,6 +16,7 @@
 #include <QSlider>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <cmath>
@@ -23,6 +25,7 @@
 #include "charts/PngExportDialog.h"
 #include "export/ChartImage.h"
 #include "export/ExportService.h"
+#include "report/AnalysisSummary.h"
 #include "runs/RunsTableModel.h"
 #include "store/ExperimentStore.h"
 
@@ -109,9 +112,16 @@ RunPage::RunPage(ExportService* exports, QWidget* parent) : QWidget(parent), exp
     t->setReadOnly(true);
     t->setFont(QFont("monospace"));
   }
-  auto* details = new QTabWidget;
+  analyses_ = new QTableWidget(0, 4);
+  analyses_->setHorizontalHeaderLabels({"#", "Kind", "What was measured", "When"});
+  analyses_->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+  analyses_->verticalHeader()->hide();
+  analyses_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  analyses_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  auto* details = details_ = new QTabWidget;
   details->addTab(config_, "Config");
   details->addTab(provenance_, "Data provenance");
+  details->addTab(analyses_, "Evaluations");
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(chartsWidget);
   split->addWidget(details);
@@ -150,6 +160,25 @@ void RunPage::showRun(const RunRecord& r) {
   export_->setEnabled(true);
   openFolder_->setEnabled(!checkpointDir_.isEmpty());
   setStatus(QString::fromStdString(r.status), QString::fromStdString(r.error));
+}
+
+void RunPage::showAnalyses(const std::vector<AnalysisRecord>& analyses) {
+  analyses_->setRowCount(int(analyses.size()));
+  for (int i = 0; i < int(analyses.size()); ++i) {
+    const auto& a = analyses[analyses.size() - 1 - size_t(i)];  // newest first
+    const QStringList cells = {QString::number(a.id), QString::fromStdString(a.kind),
+                               QString::fromStdString(summarizeAnalysis(a)),
+                               QString::fromStdString(a.createdAt)};
+    for (int c = 0; c < cells.size(); ++c) {
+      auto* item = new QTableWidgetItem(cells[c]);
+      item->setToolTip(QString::fromStdString(a.label));
+      analyses_->setItem(i, c, item);
+    }
+  }
+  analyses_->resizeColumnToContents(0);
+  analyses_->resizeColumnToContents(1);
+  analyses_->resizeColumnToContents(3);
+  details_->setTabText(details_->indexOf(analyses_), QString("Evaluations (%1)").arg(analyses.size()));
 }
 
 void RunPage::setStatus(const QString& status, const QString& error) {

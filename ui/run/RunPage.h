@@ -4,6 +4,7 @@
 #include <QVector>
 #include <QWidget>
 #include <cmath>
+#include <vector>
 
 #include "metrics/Metrics.h"
 #include "store/RunSummary.h"
@@ -14,9 +15,12 @@ class QPlainTextEdit;
 class QSlider;
 class QComboBox;
 class QCheckBox;
+class QTableWidget;
+class QTabWidget;
 
 namespace moelab {
 struct RunRecord;
+struct AnalysisRecord;
 }
 
 namespace moelab::ui {
@@ -35,6 +39,9 @@ class RunPage : public QWidget {
 
   static QStringList chartedKeys();  // the metric keys the page draws
   void showRun(const RunRecord& record);
+  // Evaluations, routing profiles and reassignment tables stored for the shown run, newest first.
+  void showAnalyses(const std::vector<AnalysisRecord>& analyses);
+  QTableWidget* analysesTable() const { return analyses_; }
   void updateSummary(const RunSummary& summary);
   void setProgress(const TrainProgress& p);
   void appendMetrics(const QString& key, const QVector<QPointF>& byStep, const QVector<QPointF>& byTime);
@@ -63,6 +70,8 @@ class RunPage : public QWidget {
   ExportService* exports_;
   QPushButton *stop_, *resume_, *newFrom_, *openFolder_, *export_;
   QPlainTextEdit *config_, *provenance_;
+  QTableWidget* analyses_;
+  QTabWidget* details_;
   QSlider* smoothing_;
   QComboBox* xAxis_;
   QCheckBox* logY_;

@@ -4,43 +4,17 @@
 
 #include "TestSuite.h"
 #include "config/ExperimentConfig.h"
+#include "engine/cli/CliHarness.h"
 #include "store/ExperimentStore.h"
 
 // Drives the real moelab-cli binary: exit codes, messages and the run/metrics/export round trip.
-class CliTest : public QObject {
+class CliTest : public CliHarness {
   Q_OBJECT
-  QTemporaryDir dir_;
-  struct Result {
-    int code;
-    QString out, err;
-  };
-  // Starts moelab-cli in the test folder with the test data.
-  void startCli(QProcess& p, const QStringList& args) {
-    p.setWorkingDirectory(dir_.path());
-    auto env = QProcessEnvironment::systemEnvironment();
-    env.insert("MOELAB_DATA_DIR", moelab::test::dataDir());
-    p.setProcessEnvironment(env);
-    p.start(MOELAB_CLI, args);
-  }
   // A run's train/loss rows as `metrics export` writes them (header first; empty if it failed).
   QStringList trainLossRows(const QString& run, const QString& db) {
     const auto r = cli({"metrics", "export", "--run", run, "--key", "train/loss", "--csv", "-", "--db", db});
     if (r.code != 0) return {};
     return r.out.split('\n', Qt::SkipEmptyParts);
-  }
-  Result cli(const QStringList& args, const QByteArray& stdinData = {}) {
-    QProcess p;
-    startCli(p, args);
-    p.write(stdinData);
-    p.closeWriteChannel();
-    p.waitForFinished(600000);
-    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-  }
-  QString writeConfig(const QString& name, const QByteArray& json) {
-    QFile f(dir_.path() + "/" + name);
-    f.open(QIODevice::WriteOnly);
-    f.write(json);
-    return f.fileName();
   }
  private slots:
   void badConfigExitsTwoWithThePath() {
@@ -129,11 +103,6 @@ class CliTest : public QObject {
     QVERIFY2(t.code == 0, qPrintable(t.err));
     QVERIFY(t.err.contains("step 6/6"));
 
-    auto fileBytes = [&](const QString& name) {
-      QFile f(dir_.path() + "/" + name);
-      f.open(QIODevice::ReadOnly);
-      return f.readAll();
-    };
     const QByteArray dbBefore = fileBytes("runs.db"), walBefore = fileBytes("runs.db-wal");
     auto list = cli({"runs", "list", "--json", "--db", "runs.db"});
     QCOMPARE(list.code, 0);
@@ -155,7 +124,7 @@ class CliTest : public QObject {
     QCOMPARE(lines[0], QString("run,key,step,value,wall_time"));
     QCOMPARE(lines.filter(",train/loss,").size(), 6);
 
-    auto ev = cli({"eval", "--run", "1", "--split", "test", "--json", "--db", "runs.db"});
+    auto ev = cli({"eval", "--run", "1", "--split", "test", "--json", "--no-store", "--db", "runs.db"});
     QVERIFY2(ev.code == 0, qPrintable(ev.err));
     auto e = QJsonDocument::fromJson(ev.out.toUtf8()).object();
     QVERIFY(e["loss"].toDouble() > 0);

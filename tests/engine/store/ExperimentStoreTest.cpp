@@ -165,6 +165,28 @@ class ExperimentStoreTest : public QObject {
     QCOMPARE(s.metrics(run, "loss").size(), size_t(1));
     QCOMPARE(s.latestMetrics(run)["loss"].step, int64_t(1));
   }
+  void analysesAreKeptPerRunAndKind() {
+    QTemporaryDir dir;
+    const std::string path = dir.path().toStdString() + "/a.db";
+    int64_t run = 0, id = 0;
+    {
+      ExperimentStore s(path);
+      run = s.createRun("exp", "r", {{"a", 1}});
+      id = s.addAnalysis(run, "routing_profile", "valid none", {{"gini", 0.4}});
+      s.addAnalysis(run, "evaluation", "lambada", {{"accuracy", 0.1}});
+      s.addAnalysis(run, "routing_profile", "valid balanced", {{"gini", 0.1}});
+      QVERIFY_THROWS_EXCEPTION(UserError, s.addAnalysis(run, "guess", "x", {}));
+      QVERIFY_THROWS_EXCEPTION(UserError, s.addAnalysis(run + 7, "evaluation", "x", {}));
+    }
+    ExperimentStore reader(path, /*readOnly=*/true);
+    const auto profiles = reader.analyses(run, "routing_profile");
+    QCOMPARE(profiles.size(), size_t(2));
+    QCOMPARE(profiles[1].label, std::string("valid balanced"));
+    QCOMPARE(profiles[1].content["gini"].get<double>(), 0.1);
+    QCOMPARE(reader.analyses(run).size(), size_t(3));
+    QCOMPARE(reader.analysis(id)->kind, std::string("routing_profile"));
+    QVERIFY(!reader.analysis(id + 10));
+  }
   void configChangesUpdateTheRunAndKeepAHistory() {
     QTemporaryDir dir;
     ExperimentStore s(dir.path().toStdString() + "/c.db");
