@@ -125,8 +125,13 @@ class MainWindowTest : public QObject {
       ExperimentStore other(db.toStdString());  // as `moelab-cli eval --run` writes them
       run = other.createRun("cli", "evaluated", tinyConfig(5));
       other.addAnalysis(run, "evaluation", "test strided 32/16",
-                        {{"task", "perplexity"}, {"mode", "strided"}, {"source", "test"}, {"perplexity", 123.456},
-                         {"context_length", 32}, {"stride", 16}, {"tokens", 999}});
+                        {{"task", "perplexity"},
+                         {"mode", "strided"},
+                         {"source", "test"},
+                         {"perplexity", 123.456},
+                         {"context_length", 32},
+                         {"stride", 16},
+                         {"tokens", 999}});
       other.addAnalysis(run, "evaluation", "lambada",
                         {{"task", "lambada"}, {"accuracy", 0.125}, {"passages", 8}, {"perplexity", 77.0}});
     }
@@ -134,7 +139,8 @@ class MainWindowTest : public QObject {
     w.showRun(run);
     auto* table = w.runPage()->analysesTable();
     QCOMPARE(table->rowCount(), 2);
-    QCOMPARE(table->item(0, 2)->text(), QString("LAMBADA accuracy 12.50% (8 passages), word perplexity 77.00"));
+    QCOMPARE(table->item(0, 2)->text(),
+             QString("LAMBADA accuracy 12.50% (8 passages), word perplexity 77.00"));
     QCOMPARE(table->item(1, 2)->text(),
              QString("perplexity 123.46 on test (strided, context 32, stride 16, 999 tokens)"));
   }
