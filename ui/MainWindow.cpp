@@ -17,6 +17,7 @@
 #include "experiment/ExperimentPane.h"
 #include "experts/ExpertViewsPane.h"
 #include "export/ExportService.h"
+#include "profile/RoutingProfilePane.h"
 #include "run/RunPage.h"
 #include "run/RunWorker.h"
 #include "runs/RunsPane.h"
@@ -43,6 +44,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   simulatorPane_ = new SimulatorPane;
   sweepsPane_ = new SweepsPane;
   sweepsPane_->setDataDirectory(dataDir_);
+  routingProfile_ = new RoutingProfilePane;
+  routingProfile_->setDataDirectory(dataDir_);
   tabs_ = new QTabWidget;
   tabs_->addTab(runsPane_, "Runs");
   tabs_->addTab(experimentPane_, "Experiment");
@@ -50,6 +53,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->addTab(comparePane_, "Compare");
   tabs_->addTab(sweepsPane_, "Sweeps");
   tabs_->addTab(expertViews_, "Experts");
+  tabs_->addTab(routingProfile_, "Routing profile");
   tabs_->addTab(simulatorPane_, "Network");
   setCentralWidget(tabs_);
   status_ = new QLabel;
@@ -84,6 +88,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(sweepsPane_, &SweepsPane::message, this,
           [this](const QString& m) { statusBar()->showMessage(m, 15000); });
   connect(runsPane_, &RunsPane::compareRequested, this, &MainWindow::compareRuns);
+  connect(routingProfile_, &RoutingProfilePane::simulateRequested, this,
+          [this](const std::vector<std::vector<double>>& counts, int topK, const QString& what) {
+            tabs_->setCurrentWidget(simulatorPane_);
+            simulatorPane_->simulateMeasuredTraffic(counts, topK, "profile " + what);
+          });
   connect(exports_, &ExportService::finished, this, [this](bool ok, const QString& message) {
     statusBar()->showMessage(message, 15000);
     if (!ok && !quiet_) QMessageBox::warning(this, "Export", message);
@@ -139,6 +148,7 @@ bool MainWindow::openDatabase(const QString& path) {
               if (r.id == expertViews_->runId() && !complete) expertViews_->refresh();
             }
             simulatorPane_->mergeRuns(runs, complete);
+            routingProfile_->mergeRuns(runs, complete);
             status_->setText(QString("%1 · %2 runs · %3 training here")
                                  .arg(session_->path())
                                  .arg(runsModel_->rowCount())
@@ -153,6 +163,7 @@ bool MainWindow::openDatabase(const QString& path) {
   comparePane_->setDatabase(session_->path());
   expertViews_->setDatabase(session_->path());
   simulatorPane_->setDatabase(session_->path());
+  routingProfile_->setDatabase(session_->path());
   connect(session_->poller(), &StorePoller::failed, this,
           [this](const QString& m) { status_->setText("Database: " + m); });
   session_->startPolling();
@@ -254,6 +265,7 @@ void MainWindow::setQuiet(bool q) {
 void MainWindow::setDataDirectory(const QString& dir) {
   dataDir_ = dir;
   sweepsPane_->setDataDirectory(dir);
+  routingProfile_->setDataDirectory(dir);
   QSettings().setValue("dataDirectory", dir);
 }
 

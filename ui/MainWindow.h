@@ -21,10 +21,11 @@ class ExportService;
 class ExpertViewsPane;
 class SimulatorPane;
 class SweepsPane;
+class RoutingProfilePane;
 
 // Composition root of the desktop app: wires the open database (DatabaseSession), the panes
-// (Runs, Experiment, Run, Compare, Sweeps, Experts, Network; the routing profile joins as a pane
-// of its own) and the run workers. Holds no training math and no SQL.
+// (Runs, Experiment, Run, Compare, Sweeps, Experts, Routing profile, Network) and the run workers.
+// Holds no training math and no SQL.
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
@@ -48,6 +49,7 @@ class MainWindow : public QMainWindow {
   ExpertViewsPane* expertViews() const { return expertViews_; }
   SimulatorPane* simulatorPane() const { return simulatorPane_; }
   SweepsPane* sweepsPane() const { return sweepsPane_; }
+  RoutingProfilePane* routingProfilePane() const { return routingProfile_; }
   void compareRuns(const QList<qint64>& runIds);
   // Where runs look for data first (Choose folder / Fetch in the data-missing dialog; saved).
   QString dataDirectory() const { return dataDir_; }
@@ -78,6 +80,7 @@ class MainWindow : public QMainWindow {
   ExpertViewsPane* expertViews_;
   SimulatorPane* simulatorPane_;
   SweepsPane* sweepsPane_;
+  RoutingProfilePane* routingProfile_;
   ExportService* exports_;
   QTabWidget* tabs_;
   QString dataDir_;

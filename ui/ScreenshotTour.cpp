@@ -1,6 +1,7 @@
 #include "ScreenshotTour.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QEventLoop>
@@ -14,6 +15,8 @@
 #include "compare/ComparePane.h"
 #include "experiment/ExperimentPane.h"
 #include "experts/ExpertViewsPane.h"
+#include "profile/ReassignmentView.h"
+#include "profile/RoutingProfilePane.h"
 #include "runs/RunsTableModel.h"
 #include "sim/SimulatorPane.h"
 #include "sweeps/SweepEditor.h"
@@ -96,6 +99,26 @@ bool captureScreenshots(MainWindow& window, const QString& dir) {
       experts->tabs()->setCurrentIndex(t);
       save("experts-" + experts->tabs()->tabText(t).toLower() + "-sparse_moe");
     }
+  }
+  // Routing profile of the sparse run: top-k and balanced side by side, then the strategy table.
+  auto* profiler = window.routingProfilePane();
+  tabs->setCurrentWidget(profiler);
+  if (sparse > 0) {
+    profiler->runsCombo()->setCurrentIndex(profiler->runsCombo()->findData(sparse));
+    profiler->perplexityCheck()->setChecked(true);
+    waitFor(profiler, &RoutingProfilePane::jobFinished, [&] { profiler->startProfile(); });
+    waitFor(profiler, &RoutingProfilePane::storedLoaded, [] {});
+    profiler->strategyCombo()->setCurrentText("balanced");
+    waitFor(profiler, &RoutingProfilePane::jobFinished, [&] { profiler->startProfile(); });
+    waitFor(profiler, &RoutingProfilePane::storedLoaded, [] {});
+    // The top-k profile (the one before the newest) beside the balanced one.
+    auto* compare = profiler->compareCombo();
+    if (compare->count() > 2) compare->setCurrentIndex(compare->count() - 2);
+    save("routing-profile");
+    profiler->reassignmentView()->clusterCombo()->setCurrentText("dgx-h100");
+    waitFor(profiler, &RoutingProfilePane::jobFinished, [&] { profiler->startReassignment(); });
+    save("routing-reassignment");
+    profiler->views()->setCurrentIndex(0);
   }
   // Network: a preset, then the sparse run's routing as the traffic.
   auto* network = window.simulatorPane();

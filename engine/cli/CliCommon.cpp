@@ -6,12 +6,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "data/DataLocator.h"
-#include "data/LmDataset.h"
-#include "data/TextCorpus.h"
-#include "data/VocabTokenizer.h"
-#include "train/Checkpoint.h"
-#include "train/Trainer.h"
 #include "util/Errors.h"
 
 namespace fs = std::filesystem;
@@ -44,28 +38,6 @@ std::string checkpointFromArgs(const CliArgs& a, const std::string& which) {
   return store->checkpointPath(parseRunId(a.get("run")), /*preferBest=*/which == "best");
 }
 
-LoadedModel loadModel(const std::string& path, const std::string& dataDir, bool withTokenizer) {
-  CheckpointState s = readCheckpointState(path);
-  LoadedModel m;
-  m.config = ExperimentConfig::fromJson(s.config);
-  int64_t vocab = s.vocabSize;
-  if (withTokenizer) {
-    m.tokenizer = LmDataset::tokenizerFromDescription(s.tokenizer, DataLocator(dataDir));
-    vocab = m.tokenizer->vocabSize();
-  } else if (vocab == 0) {
-    // Checkpoints from before the vocabulary size was recorded: GPT-2's is fixed, word and char
-    // tokenizers carry their symbols in the description.
-    vocab = s.tokenizer.value("name", "") == "gpt2"
-                ? 50257
-                : VocabTokenizer::fromDescription(s.tokenizer).vocabSize();
-  }
-  m.model = LanguageModel(resolveModelConfig(m.config, vocab));
-  loadCheckpoint(path, m.model, nullptr, false);
-  m.model->eval();
-  m.step = s.step;
-  return m;
-}
-
 void setThreads(int64_t threads) {
   torch::set_num_threads(threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency())));
 }
@@ -73,20 +45,10 @@ void setThreads(int64_t threads) {
 TextSource textSourceFromArgs(const CliArgs& a, const ExperimentConfig& cfg,
                               const std::string& defaultSplit) {
   if (a.has("file") && a.has("split")) throw UserError("give --split or --file, not both");
-  const std::string dataDir = a.get("data-dir");
-  if (a.has("file")) {
-    const std::string path = DataLocator(dataDir).findFile(a.get("file"));
-    TextSource t{"file:" + fs::path(path).filename().string(), {}};
-    t.lines = fs::path(path).extension() == ".jsonl" ? TextCorpus::readJsonlText(path)
-                                                     : TextCorpus::readLines(path);
-    if (t.lines.empty()) throw DataError(path + " holds no text");
-    return t;
-  }
   const std::string split = a.get("split", defaultSplit);
-  if (split != "valid" && split != "test" && split != "train")
+  if (!a.has("file") && split != "valid" && split != "test" && split != "train")
     throw UserError("--split: expected valid, test or train, got \"" + split + "\"");
-  TextCorpus corpus = TextCorpus::load(cfg.data, DataLocator(dataDir));
-  return {split, split == "valid" ? corpus.valid : split == "test" ? corpus.test : corpus.train};
+  return loadTextSource(cfg.data, a.get("data-dir"), split, a.get("file"));
 }
 
 ProgressBar::ProgressBar(std::string what)

@@ -5,9 +5,9 @@
 
 #include "cli/CliArgs.h"
 #include "config/ExperimentConfig.h"
-#include "data/Tokenizer.h"
-#include "model/LanguageModel.h"
+#include "data/TextSource.h"
 #include "store/ExperimentStore.h"
+#include "train/ModelLoader.h"
 
 namespace moelab::cli {
 
@@ -21,25 +21,10 @@ int compareRuns(const CliArgs& a);
 // no evaluation has produced a best yet; "last").
 std::string checkpointFromArgs(const CliArgs& a, const std::string& which = "best");
 
-struct LoadedModel {
-  ExperimentConfig config;
-  std::shared_ptr<const Tokenizer> tokenizer;  // null when loaded without one
-  LanguageModel model{nullptr};
-  int64_t step = 0;
-};
-// withTokenizer false: the vocabulary size comes from the checkpoint, no tokenizer files needed.
-LoadedModel loadModel(const std::string& checkpointPath, const std::string& dataDir,
-                      bool withTokenizer = true);
-
 // train.threads semantics: N > 0 threads, 0 every core.
 void setThreads(int64_t threads);
 
-// The text an evaluation or a profile reads: --split valid|test|train of the model's own data set
-// (default `defaultSplit`), or --file F (.txt lines, or the "text" of each .jsonl record).
-struct TextSource {
-  std::string label;  // "valid", "test", "file:NAME"
-  std::vector<std::string> lines;
-};
+// --split valid|test|train of the model's own data set (default `defaultSplit`), or --file F.
 TextSource textSourceFromArgs(const CliArgs& a, const ExperimentConfig& cfg, const std::string& defaultSplit);
 
 // A progress bar on stderr for long loops (redrawn in place on a terminal, every quarter

@@ -43,10 +43,12 @@ Usage:
                           (LAMBADA last-word accuracy and word perplexity)
   moelab-cli profile (--run ID [--which best|last] | --checkpoint F) [--split valid|test|train | --file F]
                           [--strategy S] [--positions N] [--shards G] [--max-samples N] [--batch-size N]
-                          [--json] [--csv OUT] [--no-store] [--db F] [--data-dir D] [--threads N]
+                          [--perplexity] [--json] [--csv OUT] [--no-store] [--db F] [--data-dir D]
+                          [--threads N]
                           (every routing decision per layer and expert: counts, Gini, CV, entropy,
                            max/mean, dead experts; by position bucket and data-parallel shard; gnn_moe:
-                           effective coupling; a fine-tuned run is compared with its parent)
+                           effective coupling; a fine-tuned run is compared with its parent;
+                           --perplexity also scores the text, which adds the LM head's cost)
   moelab-cli reassign (--run ID | --checkpoint F) [--strategies S,S...] [--cluster PRESET | --scenario F]
                           [--set path=value]... [--split ...] [--max-samples N] [--json] [--csv OUT]
                           (S: balanced round_robin random[:SEED] topk_filtered[:M] temperature[:T];

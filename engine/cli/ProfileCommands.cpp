@@ -4,52 +4,39 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli/CliCommon.h"
 #include "cli/Commands.h"
-#include "data/LmDataset.h"
+#include "profile/ProfileJob.h"
 #include "profile/ReassignmentStudy.h"
-#include "profile/RoutingProfiler.h"
+#include "profile/RoutingProfile.h"
 #include "sim/Scenario.h"
 #include "util/Errors.h"
 
 namespace moelab::cli {
 namespace {
 
-// The model and the samples to route, as `profile` and `reassign` read them.
-struct ProfileInput {
-  std::string checkpoint;
-  LoadedModel model;
-  TextSource text;
-  TokenSplit samples;
-};
-
-ProfileInput loadProfileInput(const CliArgs& a, const std::string& checkpoint) {
-  ProfileInput in{checkpoint, loadModel(checkpoint, a.get("data-dir")), {}, {}};
-  const auto& cfg = in.model.config;
-  in.text = textSourceFromArgs(a, cfg, "valid");
-  const int64_t cap = a.has("max-samples") ? a.getInt("max-samples", 0) : cfg.data.numEvalSamples;
-  in.samples = LmDataset::tokenize(in.text.lines, *in.model.tokenizer, cfg.data, cfg.model.maxSeqLength, cap,
-                                   cfg.train.ignoreTokenZero);
-  if (in.samples.size() == 0) throw UserError(in.text.label + ": no samples to profile");
-  return in;
-}
-
-RoutingProfile profileOf(ProfileInput& in, const CliArgs& a, const ReassignSpec& strategy,
-                         const std::string& what) {
-  ProfileOptions o;
-  o.batchSize = a.getInt("batch-size", in.model.config.train.batchSize);
-  o.positionBuckets = a.getInt("positions", 0);
-  o.shards = a.getInt("shards", 0);
-  o.strategy = strategy;
-  ProgressBar bar(what);
-  o.progress = std::ref(bar);
-  RoutingProfile p = profileRouting(in.model.model, in.samples, in.text.label, o);
-  if (!std::isfinite(p.loss))
-    throw UserError("profiling " + in.checkpoint +
-                    " gave a non-finite loss: the weights are damaged or the run diverged");
-  return p;
+// The job `profile` and `reassign` run, from their common options.
+ProfileJobRequest requestFromArgs(const CliArgs& a) {
+  ProfileJobRequest r;
+  r.checkpoint = checkpointFromArgs(a, a.get("which", "best"));
+  if (a.has("run")) {
+    r.database = a.get("db", "moelab.db");
+    r.run = parseRunId(a.get("run"));
+  }
+  r.which = a.get("which", "best");
+  if (a.has("file") && a.has("split")) throw UserError("give --split or --file, not both");
+  r.split = a.get("split", "valid");
+  if (!a.has("file") && r.split != "valid" && r.split != "test" && r.split != "train")
+    throw UserError("--split: expected valid, test or train, got \"" + r.split + "\"");
+  r.file = a.get("file");
+  r.dataDir = a.get("data-dir");
+  r.maxSamples = a.has("max-samples") ? a.getInt("max-samples", 0) : -1;
+  r.batchSize = a.getInt("batch-size", 0);
+  r.store = !a.has("no-store");
+  return r;
 }
 
 std::string maxMinText(double v) {
@@ -60,10 +47,12 @@ std::string maxMinText(double v) {
 }
 
 void printProfile(const RoutingProfile& p) {
-  std::printf(
-      "%s routing over %s (%ld samples, %ld tokens, strategy %s): loss %.4f  perplexity %.2f  in %.2f s\n",
-      p.architecture.c_str(), p.source.c_str(), long(p.samples), long(p.tokens), p.strategy.c_str(), p.loss,
-      p.perplexity, p.seconds);
+  std::printf("%s routing over %s (%ld samples, %ld tokens, strategy %s) in %.2f s", p.architecture.c_str(),
+              p.source.c_str(), long(p.samples), long(p.tokens), p.strategy.c_str(), p.seconds);
+  if (p.lossMeasured)
+    std::printf(": loss %.4f  perplexity %.2f\n", p.loss, p.perplexity);
+  else
+    std::printf(" (perplexity not measured: --perplexity)\n");
   if (!p.layers.empty()) {
     std::printf("%-6s %8s %8s %9s %9s %9s %6s %9s\n", "layer", "gini", "cv", "entropy", "max/mean", "max/min",
                 "dead", "dropped");
@@ -86,7 +75,8 @@ void printProfile(const RoutingProfile& p) {
 
 // A fine-tuned run (--init-from) against its parent on the same text: the Gini reduction and the
 // perplexity change, profiling the parent when no matching profile of it is stored.
-void compareWithParent(ExperimentStore& store, int64_t run, const RoutingProfile& child, const CliArgs& a) {
+void compareWithParent(ExperimentStore& store, int64_t run, const RoutingProfile& child,
+                       const ProfileJobRequest& request) {
   const auto params = store.params(run);
   if (!params.contains("init_from.run")) return;
   const int64_t parent =
@@ -95,39 +85,47 @@ void compareWithParent(ExperimentStore& store, int64_t run, const RoutingProfile
   std::optional<RoutingProfile> before;
   for (const auto& rec : store.analyses(parent, "routing_profile")) {
     auto p = RoutingProfile::fromJson(rec.content);
-    if (p.source == child.source && p.strategy == "none" && p.samples == child.samples) before = p;
+    if (p.source == child.source && p.strategy == "none" && p.samples == child.samples &&
+        (p.lossMeasured || !child.lossMeasured))
+      before = p;
   }
   if (!before) {
     std::fprintf(stderr, "profiling parent run %ld on the same text...\n", long(parent));
-    ProfileInput in = loadProfileInput(a, store.checkpointPath(parent, a.get("which", "best") == "best"));
-    before = profileOf(in, a, {}, "parent");
-    store.addAnalysis(parent, "routing_profile", before->source + " " + before->strategy, before->toJson());
+    ProfileJobRequest r = request;
+    r.checkpoint.clear();
+    r.run = parent;
+    r.strategy = "none";
+    r.positionBuckets = r.shards = 0;
+    r.store = true;
+    ProgressBar bar("parent");
+    before = RoutingProfile::fromJson(runProfileJob(r, std::ref(bar)));
   }
   const double g0 = before->mean().gini, g1 = child.mean().gini;
-  std::printf("versus parent run %ld: Gini %.4f -> %.4f (%+.1f%%), perplexity %.2f -> %.2f (%+.2f%%)\n",
-              long(parent), g0, g1, g0 > 0 ? 100 * (g1 - g0) / g0 : 0.0, before->perplexity, child.perplexity,
-              100 * (child.perplexity - before->perplexity) / before->perplexity);
+  std::printf("versus parent run %ld: Gini %.4f -> %.4f (%+.1f%%)", long(parent), g0, g1,
+              g0 > 0 ? 100 * (g1 - g0) / g0 : 0.0);
+  if (child.lossMeasured)
+    std::printf(", perplexity %.2f -> %.2f (%+.2f%%)\n", before->perplexity, child.perplexity,
+                100 * (child.perplexity - before->perplexity) / before->perplexity);
+  else
+    std::printf(" (pass --perplexity for the perplexity change)\n");
 }
 
 }  // namespace
 
 int profileCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {"json", "no-store"},
+  auto a = CliArgs::parse(words, {"json", "no-store", "perplexity"},
                           {"run", "checkpoint", "which", "db", "split", "file", "strategy", "positions",
                            "shards", "max-samples", "batch-size", "csv", "data-dir", "threads"});
-  const std::string checkpoint = checkpointFromArgs(a, a.get("which", "best"));
+  ProfileJobRequest r = requestFromArgs(a);
+  r.strategy = a.get("strategy", "none");
+  r.positionBuckets = a.getInt("positions", 0);
+  r.shards = a.getInt("shards", 0);
+  r.measureLoss = a.has("perplexity");
+  if (r.run > 0 && r.store) openStore(a, /*mustExist=*/true);  // refuse before the work, not after
   setThreads(a.getInt("threads", 0));
-  ProfileInput in = loadProfileInput(a, checkpoint);
-  const RoutingProfile p = profileOf(in, a, ReassignSpec::parse(a.get("strategy", "none")), "profile");
-  nlohmann::json out = p.toJson();
-  out["checkpoint"] = checkpoint;
-  out["step"] = in.model.step;
-  std::unique_ptr<ExperimentStore> store;
-  if (a.has("run") && !a.has("no-store")) {
-    store = openStore(a, /*mustExist=*/true);
-    out["profile_id"] =
-        store->addAnalysis(parseRunId(a.get("run")), "routing_profile", p.source + " " + p.strategy, out);
-  }
+  ProgressBar bar("profile");
+  const nlohmann::json out = runProfileJob(r, std::ref(bar));
+  const RoutingProfile p = RoutingProfile::fromJson(out);
   if (a.has("csv")) {
     std::ofstream csv(a.get("csv"));
     if (!csv) throw UserError("cannot write " + a.get("csv"));
@@ -138,11 +136,13 @@ int profileCommand(const Words& words) {
     return 0;
   }
   printProfile(p);
-  if (store) {
-    std::printf("stored as profile %ld of run %s (moelab-cli simulate SCENARIO --traffic-from-profile %ld)\n",
-                long(out["profile_id"].get<int64_t>()), a.get("run").c_str(),
-                long(out["profile_id"].get<int64_t>()));
-    compareWithParent(*store, parseRunId(a.get("run")), p, a);
+  if (out.contains("profile_id")) {
+    const long id = long(out["profile_id"].get<int64_t>());
+    std::printf(
+        "stored as profile %ld of run %ld (moelab-cli simulate SCENARIO --traffic-from-profile %ld)\n", id,
+        long(r.run), id);
+    auto store = openStore(a, /*mustExist=*/true);
+    compareWithParent(*store, r.run, p, r);
   }
   return 0;
 }
@@ -153,10 +153,10 @@ int reassignCommand(const Words& words) {
                            "scenario", "set", "max-samples", "batch-size", "csv", "data-dir", "threads"});
   if (a.has("cluster") && a.has("scenario"))
     throw UserError("give --cluster PRESET or --scenario FILE (whose cluster section names one), not both");
-  std::vector<ReassignSpec> strategies;
+  std::vector<std::string> strategies;
   std::stringstream list(a.get("strategies", "balanced,round_robin,random,topk_filtered,temperature"));
   for (std::string s; std::getline(list, s, ',');)
-    if (!s.empty() && s != "none") strategies.push_back(ReassignSpec::parse(s));
+    if (!s.empty() && s != "none") strategies.push_back(ReassignSpec::parse(s).label());  // refused early
   // The network the step times are simulated on: a scenario file or the simulator's defaults,
   // with --cluster and --set applied; the traffic comes from each strategy's measured counts.
   nlohmann::json doc = a.has("scenario")
@@ -166,28 +166,14 @@ int reassignCommand(const Words& words) {
     for (const auto& s : a.all("set")) sim::Scenario::schema().applyOverride(doc, s);
   if (a.has("cluster")) sim::Scenario::schema().applyOverride(doc, "cluster.preset=" + a.get("cluster"));
 
-  const std::string checkpoint = checkpointFromArgs(a, a.get("which", "best"));
+  ProfileJobRequest r = requestFromArgs(a);
+  if (r.run > 0 && r.store) openStore(a, /*mustExist=*/true);
   setThreads(a.getInt("threads", 0));
-  ProfileInput in = loadProfileInput(a, checkpoint);
-  ReassignmentStudy study;
-  study.strategies = strategies;
-  study.scenarioDoc = doc;
-  study.profile.batchSize = a.getInt("batch-size", in.model.config.train.batchSize);
   ProgressBar bar("reassign");
-  study.progress = [&](int64_t row, int64_t rows, const std::string&, int64_t done, int64_t total) {
-    return bar(row * total + done, rows * total);
-  };
-  nlohmann::json out = runReassignmentStudy(in.model.model, in.samples, in.text.label, study);
-  out["checkpoint"] = checkpoint;
-  out["step"] = in.model.step;
+  nlohmann::json out = runReassignmentJob(r, strategies, doc, std::ref(bar));
   const std::string cluster =
       out["cluster"].get<std::string>() + " (" + std::to_string(out["gpus"].get<int>()) + " GPUs)";
   const auto& rows = out["rows"];
-  if (a.has("run") && !a.has("no-store")) {
-    auto store = openStore(a, /*mustExist=*/true);
-    out["reassignment_id"] =
-        store->addAnalysis(parseRunId(a.get("run")), "reassignment", in.text.label + " on " + cluster, out);
-  }
   if (a.has("csv")) {
     std::ofstream csv(a.get("csv"));
     if (!csv) throw UserError("cannot write " + a.get("csv"));
@@ -197,16 +183,16 @@ int reassignCommand(const Words& words) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::printf("reassignment over %s (%ld samples), all-to-all simulated on %s:\n", in.text.label.c_str(),
-              long(in.samples.size()), cluster.c_str());
+  std::printf("reassignment over %s (%ld samples), all-to-all simulated on %s:\n",
+              out["source"].get<std::string>().c_str(), long(out["samples"].get<int64_t>()), cluster.c_str());
   std::printf("%-16s %11s %9s %8s %8s %9s %6s %12s %9s\n", "strategy", "perplexity", "change", "gini", "cv",
               "max/mean", "dead", "all-to-all ms", "change");
-  for (const auto& r : rows)
+  for (const auto& row : rows)
     std::printf("%-16s %11.2f %+8.2f%% %8.4f %8.4f %9.3f %6ld %13.3f %+8.1f%%\n",
-                r["strategy"].get<std::string>().c_str(), r["perplexity"].get<double>(),
-                100 * r["perplexity_change"].get<double>(), r["gini"].get<double>(), r["cv"].get<double>(),
-                r["max_mean"].get<double>(), long(r["dead"].get<int64_t>()), r["alltoall_ms"].get<double>(),
-                100 * r["alltoall_change"].get<double>());
+                row["strategy"].get<std::string>().c_str(), row["perplexity"].get<double>(),
+                100 * row["perplexity_change"].get<double>(), row["gini"].get<double>(),
+                row["cv"].get<double>(), row["max_mean"].get<double>(), long(row["dead"].get<int64_t>()),
+                row["alltoall_ms"].get<double>(), 100 * row["alltoall_change"].get<double>());
   return 0;
 }
 

@@ -2,14 +2,14 @@
 
 #include <filesystem>
 
-#include "cli/CliCommon.h"
 #include "io/SafetensorsWriter.h"
 #include "io/WeightExport.h"
+#include "train/ModelLoader.h"
 
 namespace moelab {
 
 WeightExportSummary exportCheckpointWeights(const std::string& checkpointPath, const std::string& outPath) {
-  cli::LoadedModel m = cli::loadModel(checkpointPath, "", /*withTokenizer=*/false);
+  LoadedModel m = loadModel(checkpointPath, "", /*withTokenizer=*/false);
   WeightExportSummary s;
   s.checkpoint = checkpointPath;
   s.taken = std::filesystem::path(checkpointPath).stem().string();

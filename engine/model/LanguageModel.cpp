@@ -49,6 +49,10 @@ torch::Tensor LanguageModelImpl::headWeight() const {
 }
 
 torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens, const torch::Tensor& mask) {
+  return logitsOf(hiddenStates(tokens, mask));
+}
+
+torch::Tensor LanguageModelImpl::hiddenStates(const torch::Tensor& tokens, const torch::Tensor& mask) {
   const int64_t T = tokens.size(1);
   // Flat indices of the real tokens, only when some positions are padding.
   torch::Tensor realTokens;
@@ -71,8 +75,11 @@ torch::Tensor LanguageModelImpl::forward(const torch::Tensor& tokens, const torc
     else
       x = layer->as<TransformerLayer>()->forward(x);
   }
-  x = cfg.rmsNorm() ? rmsNorm(x, finalNormWeight)
-                    : torch::layer_norm(x, {cfg.embedDim}, finalNormWeight, finalNormBias, 1e-5);
+  return cfg.rmsNorm() ? rmsNorm(x, finalNormWeight)
+                       : torch::layer_norm(x, {cfg.embedDim}, finalNormWeight, finalNormBias, 1e-5);
+}
+
+torch::Tensor LanguageModelImpl::logitsOf(const torch::Tensor& x) {
   auto logits = head ? head(x) : torch::matmul(x, tokenEmbedding->weight.t());
   return cfg.paddedVocab() == cfg.vocabSize ? logits : logits.narrow(-1, 0, cfg.vocabSize);
 }

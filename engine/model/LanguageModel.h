@@ -44,6 +44,10 @@ struct LanguageModelImpl : torch::nn::Module {
   // enter no balancing loss or routing statistic. Padding must follow the real tokens of its row
   // (causal attention then never lets a real token see a pad).
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& mask = {});
+  // The two halves of forward: the final-normed hidden states the LM head reads ([B, T, D]; every
+  // router and coupler has run), and the head itself. A routing profile needs only the first.
+  torch::Tensor hiddenStates(const torch::Tensor& tokens, const torch::Tensor& mask = {});
+  torch::Tensor logitsOf(const torch::Tensor& hidden);
   // Weighted load-balancing + z-losses of the last forward (sparse_moe), else an undefined tensor.
   torch::Tensor auxiliaryLoss() const;
   std::vector<RoutingStats> routingStats() const;  // one per MoE layer, from the last forward

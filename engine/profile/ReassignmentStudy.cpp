@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "io/CsvWriter.h"
 #include "sim/Scenario.h"
 #include "util/Errors.h"
 
@@ -25,6 +24,7 @@ nlohmann::json runReassignmentStudy(LanguageModel& model, const TokenSplit& samp
     const ReassignSpec& s = strategies[i];
     ProfileOptions o = study.profile;
     o.strategy = s;
+    o.measureLoss = true;  // the perplexity change is half of the trade-off
     if (study.progress)
       o.progress = [&](int64_t done, int64_t total) {
         return study.progress(int64_t(i), int64_t(strategies.size()), s.label(), done, total);
@@ -57,30 +57,6 @@ nlohmann::json runReassignmentStudy(LanguageModel& model, const TokenSplit& samp
   }
   out["rows"] = rows;
   return out;
-}
-
-void writeReassignmentCsv(std::ostream& os, const nlohmann::json& table) {
-  CsvWriter csv(os);
-  static const char* numbers[] = {"perplexity",
-                                  "perplexity_change",
-                                  "loss",
-                                  "gini",
-                                  "cv",
-                                  "entropy",
-                                  "max_mean",
-                                  "dead",
-                                  "dropped",
-                                  "alltoall_ms",
-                                  "alltoall_change",
-                                  "slowdown_vs_balanced"};
-  csv.text("strategy");
-  for (const char* n : numbers) csv.text(n);
-  csv.endRow();
-  for (const auto& r : table.at("rows")) {
-    csv.text(r.at("strategy").get<std::string>());
-    for (const char* n : numbers) csv.number(r.at(n).get<double>());
-    csv.endRow();
-  }
 }
 
 }  // namespace moelab

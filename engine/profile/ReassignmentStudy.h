@@ -7,6 +7,7 @@
 
 #include "data/LmDataset.h"
 #include "model/LanguageModel.h"
+#include "profile/ReassignmentCsv.h"
 #include "profile/RoutingProfiler.h"
 
 namespace moelab {
@@ -29,7 +30,5 @@ struct ReassignmentStudy {
 // model is not sparse_moe or a strategy cannot run on it.
 nlohmann::json runReassignmentStudy(LanguageModel& model, const TokenSplit& samples,
                                     const std::string& source, const ReassignmentStudy& study);
-// One row per strategy (no nested profile).
-void writeReassignmentCsv(std::ostream& out, const nlohmann::json& table);
 
 }  // namespace moelab

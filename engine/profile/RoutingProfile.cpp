@@ -1,6 +1,7 @@
 #include "profile/RoutingProfile.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "io/CsvWriter.h"
@@ -65,8 +66,8 @@ nlohmann::json RoutingProfile::toJson() const {
                         {"seq_len", seqLen},
                         {"position_buckets", positionBuckets},
                         {"shards", shards},
-                        {"loss", loss},
-                        {"perplexity", perplexity},
+                        {"loss", lossMeasured ? nlohmann::json(loss) : nlohmann::json()},
+                        {"perplexity", lossMeasured ? nlohmann::json(perplexity) : nlohmann::json()},
                         {"seconds", seconds},
                         {"layers", ls},
                         {"couplings", cs}};
@@ -89,8 +90,9 @@ RoutingProfile RoutingProfile::fromJson(const nlohmann::json& j) {
     p.seqLen = j.value("seq_len", 0);
     p.positionBuckets = j.value("position_buckets", 0);
     p.shards = j.value("shards", 0);
-    p.loss = j.at("loss");
-    p.perplexity = j.at("perplexity");
+    p.lossMeasured = j.at("loss").is_number();
+    p.loss = p.lossMeasured ? j["loss"].get<double>() : std::nan("");
+    p.perplexity = p.lossMeasured ? j.at("perplexity").get<double>() : std::nan("");
     p.seconds = j.value("seconds", 0.0);
     for (const auto& l : j.at("layers")) {
       LayerRouting r;

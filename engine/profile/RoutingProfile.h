@@ -32,6 +32,7 @@ struct RoutingProfile {
   std::string architecture, source, strategy = "none";
   int64_t experts = 0, topK = 0, samples = 0, tokens = 0, seqLen = 0;
   int64_t positionBuckets = 0, shards = 0;
+  bool lossMeasured = false;  // loss and perplexity are NaN (JSON null) when not measured
   double loss = 0, perplexity = 0, seconds = 0;
   std::vector<LayerRouting> layers;      // sparse_moe
   std::vector<LayerCoupling> couplings;  // gnn_moe

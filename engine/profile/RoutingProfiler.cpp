@@ -79,12 +79,15 @@ RoutingProfile profileRouting(LanguageModel& model, const TokenSplit& split, con
     const int64_t end = std::min(N, b + o.batchSize);
     TokenSplit batch = split.slice(b, end);
     if (gnn) model->recordCoupling(true);
-    auto logits = model->forward(batch.inputs, batch.mask);
-    nll += torch::nn::functional::cross_entropy(
-               logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), batch.targets.reshape({-1}),
-               torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum))
-               .item<double>();
-    targets += batch.numTargets;
+    const auto hidden = model->hiddenStates(batch.inputs, batch.mask);
+    if (o.measureLoss) {
+      const auto logits = model->logitsOf(hidden);
+      nll += torch::nn::functional::cross_entropy(
+                 logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), batch.targets.reshape({-1}),
+                 torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum))
+                 .item<double>();
+      targets += batch.numTargets;
+    }
     const auto real = batch.mask.reshape({-1}).nonzero().reshape({-1});  // the rows the routers saw
     p.tokens += real.size(0);
 
@@ -166,7 +169,8 @@ RoutingProfile profileRouting(LanguageModel& model, const TokenSplit& split, con
         }
     for (auto& v : C.share) v /= w;
   }
-  p.loss = targets > 0 ? nll / double(targets) : 0;
+  p.lossMeasured = o.measureLoss;
+  p.loss = !o.measureLoss ? std::nan("") : targets > 0 ? nll / double(targets) : 0;
   p.perplexity = std::exp(p.loss);
   p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return p;

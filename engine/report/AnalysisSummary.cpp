@@ -33,11 +33,15 @@ std::string summarizeAnalysis(const AnalysisRecord& a) {
   if (a.kind == "routing_profile") {
     const std::string head = "routing over " + str(c, "source") +
                              (str(c, "strategy") != "none" ? " with " + str(c, "strategy") : std::string());
-    if (!c.contains("mean"))
-      return head + format(": perplexity %.2f (expert coupling)", num(c, "perplexity"));
+    const std::string ppl = c.contains("perplexity") && c["perplexity"].is_number()
+                                ? format(", perplexity %.2f", num(c, "perplexity"))
+                                : std::string();
+    if (!c.contains("mean")) return head + ": expert coupling" + ppl;
     const auto& m = c["mean"];
-    return head + format(": mean Gini %.3f, CV %.2f, max/mean %.2f, perplexity %.2f", num(m, "gini"),
-                         num(m, "cv"), num(m, "max_mean"), num(c, "perplexity"));
+    return head +
+           format(": mean Gini %.3f, CV %.2f, max/mean %.2f", num(m, "gini"), num(m, "cv"),
+                  num(m, "max_mean")) +
+           ppl;
   }
   if (a.kind == "reassignment")
     return format("reassignment of %.0f strategies",

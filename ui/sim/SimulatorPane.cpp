@@ -245,23 +245,37 @@ void SimulatorPane::applyRouting(const MeasuredRouting& r) {
     emit routingLoaded(false, r.error);
     return;
   }
+  QString msg;
+  const bool ok =
+      useTraffic(r.counts, r.topK, QString("run %1's expert counts at step %2").arg(r.run).arg(r.step), msg);
+  emit routingLoaded(ok, msg);
+  if (ok) run();
+}
+
+bool SimulatorPane::simulateMeasuredTraffic(const std::vector<std::vector<double>>& counts, int topK,
+                                            const QString& what) {
+  QString msg;
+  const bool ok = useTraffic(counts, topK, what, msg);
+  if (ok) run();
+  return ok;
+}
+
+bool SimulatorPane::useTraffic(const std::vector<std::vector<double>>& counts, int topK, const QString& what,
+                               QString& msg) {
   try {
-    form_->setConfig(sim::withMeasuredTraffic(form_->config(), r.counts, r.topK));
+    form_->setConfig(sim::withMeasuredTraffic(form_->config(), counts, topK));
   } catch (const std::exception& e) {
-    showMessage(QString::fromUtf8(e.what()), true);
-    emit routingLoaded(false, QString::fromUtf8(e.what()));
-    return;
+    msg = QString::fromUtf8(e.what());
+    showMessage(msg, true);
+    return false;
   }
-  const QString msg =
-      QString("Traffic: run %1's expert counts at step %2 (%3 MoE layers × %4 experts, top-%5)")
-          .arg(r.run)
-          .arg(r.step)
-          .arg(r.counts.size())
-          .arg(r.counts.front().size())
-          .arg(r.topK);
+  msg = QString("Traffic: %1 (%2 MoE layers × %3 experts, top-%4)")
+            .arg(what)
+            .arg(counts.size())
+            .arg(counts.front().size())
+            .arg(topK);
   showMessage(msg, false);
-  emit routingLoaded(true, msg);
-  run();
+  return true;
 }
 
 bool SimulatorPane::exportCsv(const QString& path) const {

@@ -45,6 +45,10 @@ class SimulatorPane : public QWidget {
   bool loadScenarioFile(const QString& path);               // false (message shown) when invalid
   void run();                                               // simulate the form's scenario
   void useRunRouting(qint64 run, int64_t step);             // step < 0: the run's latest counts
+  // Measured tokens per expert, one array per MoE layer, become the form's traffic and the scenario
+  // runs (a routing profile's "Simulate this profile"); `what` names the source in the status line.
+  // false (message shown) when the counts cannot be used.
+  bool simulateMeasuredTraffic(const std::vector<std::vector<double>>& counts, int topK, const QString& what);
   bool exportCsv(const QString& path) const;
   bool exportJson(const QString& path) const;
 
@@ -63,6 +67,8 @@ class SimulatorPane : public QWidget {
  private:
   void finished(const SimulationOutcome& o);
   void applyRouting(const MeasuredRouting& r);
+  bool useTraffic(const std::vector<std::vector<double>>& counts, int topK, const QString& what,
+                  QString& msg);
   void showMessage(const QString& text, bool error);
   ScenarioForm* form_;
   SimulationResultView* results_;

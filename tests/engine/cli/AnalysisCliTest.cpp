@@ -24,7 +24,7 @@ class AnalysisCliTest : public CliHarness {
   }
   void profileIsStoredExportedAndSimulated() {
     auto r = cli({"profile", "--run", "1", "--split", "valid", "--shards", "2", "--positions", "4", "--csv",
-                  "p.csv", "--json", "--db", "a.db"});
+                  "p.csv", "--perplexity", "--json", "--db", "a.db"});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     const auto p = json(r);
     QCOMPARE(p["layers"].size(), size_t(2));
@@ -40,6 +40,7 @@ class AnalysisCliTest : public CliHarness {
 
     auto text = cli({"profile", "--run", "1", "--no-store", "--db", "a.db"});
     QVERIFY2(text.code == 0 && text.out.contains("gini") && text.out.contains("mean"), qPrintable(text.out));
+    QVERIFY2(text.out.contains("perplexity not measured"), qPrintable(text.out));
 
     writeConfig("sc.json", R"({"cluster": {"preset": "dgx-h100", "nodes": 1}, "sim": {"steps": 5}})");
     auto sim =
@@ -90,9 +91,9 @@ class AnalysisCliTest : public CliHarness {
     QVERIFY(t.err.contains("initialised from run 1's weights"));
     auto show = cli({"runs", "show", "2", "--json", "--db", "a.db"});
     QVERIFY2(show.out.contains("init_from.run"), qPrintable(show.out));
-    auto p = cli({"profile", "--run", "2", "--db", "a.db"});
+    auto p = cli({"profile", "--run", "2", "--perplexity", "--db", "a.db"});
     QVERIFY2(p.code == 0, qPrintable(p.err));
-    QVERIFY2(p.out.contains("versus parent run 1: Gini"), qPrintable(p.out));
+    QVERIFY2(p.out.contains("versus parent run 1: Gini") && p.out.contains("perplexity"), qPrintable(p.out));
   }
 };
 

@@ -1,4 +1,5 @@
 #include <QtTest/QtTest>
+#include <cmath>
 #include <numeric>
 #include <sstream>
 
@@ -45,6 +46,7 @@ class RoutingProfilerTest : public QObject {
     o.batchSize = 3;
     o.positionBuckets = 3;
     o.shards = 2;
+    o.measureLoss = true;
     int64_t calls = 0;
     o.progress = [&](int64_t done, int64_t total) {
       ++calls;
@@ -75,6 +77,14 @@ class RoutingProfilerTest : public QObject {
     // The profile's loss is the evaluation loss on the same samples.
     const auto ev = evaluate(model, s, 4);
     QVERIFY(std::abs(p.loss - ev.loss) < 1e-5);
+    // Routing alone (no LM head) records the same decisions and says the loss was not measured.
+    o.measureLoss = false;
+    const auto routingOnly = profileRouting(model, s, "test", o);
+    QVERIFY(!routingOnly.lossMeasured && std::isnan(routingOnly.loss));
+    for (size_t l = 0; l < p.layers.size(); ++l) {
+      QCOMPARE(routingOnly.layers[l].counts, p.layers[l].counts);
+      QCOMPARE(routingOnly.layers[l].byShard, p.layers[l].byShard);
+    }
   }
   void strategiesChangeTheProfileAndTopKComesBack() {
     torch::manual_seed(2);
@@ -86,6 +96,7 @@ class RoutingProfilerTest : public QObject {
     }
     const TokenSplit s = samples(16, 12, 40);
     ProfileOptions o;
+    o.measureLoss = true;
     const auto original = profileRouting(model, s, "valid", o);
     o.strategy = ReassignSpec::parse("round_robin");
     const auto rr = profileRouting(model, s, "valid", o);
@@ -93,7 +104,8 @@ class RoutingProfilerTest : public QObject {
     QVERIFY(rr.mean().gini < original.mean().gini);
     QVERIFY(rr.mean().gini < 0.05);
     // Routing reverts to top-k after a profile with a strategy.
-    const auto again = profileRouting(model, s, "valid", {});
+    o.strategy = {};
+    const auto again = profileRouting(model, s, "valid", o);
     QCOMPARE(again.layers[0].counts, original.layers[0].counts);
     QCOMPARE(again.loss, original.loss);
   }
@@ -132,8 +144,13 @@ class RoutingProfilerTest : public QObject {
     LanguageModel model(sparse());
     ProfileOptions o;
     o.shards = 2;
+    const auto routingOnly = profileRouting(model, samples(6, 12, 40), "file:notes.txt", o);
+    QVERIFY(routingOnly.toJson()["perplexity"].is_null());
+    QVERIFY(!RoutingProfile::fromJson(routingOnly.toJson()).lossMeasured);
+    o.measureLoss = true;
     const auto p = profileRouting(model, samples(6, 12, 40), "file:notes.txt", o);
     const auto back = RoutingProfile::fromJson(nlohmann::json::parse(p.toJson().dump()));
+    QVERIFY(back.lossMeasured);
     QCOMPARE(back.source, std::string("file:notes.txt"));
     QCOMPARE(back.layers[1].counts, p.layers[1].counts);
     QCOMPARE(back.layers[1].byShard, p.layers[1].byShard);
