@@ -92,8 +92,8 @@ RoutingProfilePane::RoutingProfilePane(QWidget* parent) : QWidget(parent) {
   samples_->setToolTip("Samples to profile: 0 = the whole text, -1 = the run's data.num_eval_samples");
   batch_ = new QSpinBox;
   batch_->setRange(0, 4096);
-  batch_->setSpecialValueText("run's");
-  batch_->setToolTip("Sequences per forward pass (0: the run's train.batch_size)");
+  batch_->setSpecialValueText("auto");
+  batch_->setToolTip("Sequences per forward pass (auto: 16,384 tokens, at least the run's train.batch_size)");
   perplexity_ = new QCheckBox("Perplexity");
   perplexity_->setToolTip(
       "Also score the text: runs the LM head, which costs most of the time with a 50k vocabulary");
