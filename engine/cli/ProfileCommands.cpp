@@ -35,6 +35,7 @@ ProfileJobRequest requestFromArgs(const CliArgs& a) {
   r.dataDir = a.get("data-dir");
   r.maxSamples = a.has("max-samples") ? a.getInt("max-samples", 0) : -1;
   r.batchSize = a.getInt("batch-size", 0);
+  if (a.has("batch-size") && r.batchSize < 1) throw UserError("--batch-size must be at least 1");
   r.store = !a.has("no-store");
   return r;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "data/LmDataset.h"
 #include "data/TextSource.h"
@@ -22,7 +23,12 @@ struct ProfileInput {
   TokenSplit samples;
 };
 
-ProfileInput loadInput(const ProfileJobRequest& r) {
+// Loading and tokenising can take a while (a whole train split): a cancel is honoured between them.
+void checkCancel(const JobProgress& progress) {
+  if (progress && !progress(0, 1)) throw Cancelled("profile cancelled");
+}
+
+ProfileInput loadInput(const ProfileJobRequest& r, const JobProgress& progress) {
   ProfileInput in;
   in.checkpoint = r.checkpoint;
   if (in.checkpoint.empty()) {
@@ -30,24 +36,31 @@ ProfileInput loadInput(const ProfileJobRequest& r) {
     in.checkpoint = ExperimentStore(r.database, /*readOnly=*/true).checkpointPath(r.run, r.which == "best");
   }
   in.model = loadModel(in.checkpoint, r.dataDir);
+  checkCancel(progress);
   const auto& cfg = in.model.config;
   const TextSource text = loadTextSource(cfg.data, r.dataDir, r.split, r.file);
   in.source = text.label;
   const int64_t cap = r.maxSamples >= 0 ? r.maxSamples : cfg.data.numEvalSamples;
+  checkCancel(progress);
   in.samples = LmDataset::tokenize(text.lines, *in.model.tokenizer, cfg.data, cfg.model.maxSeqLength, cap,
                                    cfg.train.ignoreTokenZero);
   if (in.samples.size() == 0)
-    throw UserError(text.label + ": no samples to profile (every line is shorter than data.min_line_chars)");
+    throw UserError(text.label + ": no samples to profile (with data.sample_mode = " + cfg.data.sampleMode +
+                    " the text yields none: lines too short, or fewer tokens than max_seq_length + 1)");
+  checkCancel(progress);
   return in;
 }
 
 ProfileOptions optionsOf(const ProfileJobRequest& r, const LoadedModel& m) {
   ProfileOptions o;
-  // Inference keeps no activations for a backward pass, so batches far larger than training's fit;
-  // they amortise the per-batch routing bookkeeping (quickstart-sparse, whole valid split: 16.4 s
-  // at its 16 rows, 9.1 s at 256).
+  // Inference keeps no activations for a backward pass, so routing alone fits batches far larger
+  // than training's; they amortise the per-batch routing bookkeeping (quickstart-sparse, whole
+  // valid split: 16.4 s at its 16 rows, 9.1 s at 256). With the LM head the [rows x T x vocab]
+  // logits would not (16,384 tokens x 50k x 4 B = 3.3 GB), and the head dominates anyway.
   const int64_t rows = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, m.config.model.maxSeqLength));
-  o.batchSize = r.batchSize > 0 ? r.batchSize : std::max(m.config.train.batchSize, rows);
+  o.batchSize = r.batchSize > 0 ? r.batchSize
+                : r.measureLoss ? m.config.train.batchSize
+                                : std::max(m.config.train.batchSize, rows);
   o.positionBuckets = r.positionBuckets;
   o.shards = r.shards;
   o.strategy = ReassignSpec::parse(r.strategy);
@@ -57,7 +70,10 @@ ProfileOptions optionsOf(const ProfileJobRequest& r, const LoadedModel& m) {
 
 int64_t storeAnalysis(const ProfileJobRequest& r, const std::string& kind, const std::string& label,
                       const nlohmann::json& content) {
-  if (!r.store || r.run <= 0 || r.database.empty()) return 0;
+  if (!r.store || r.run <= 0) return 0;
+  if (r.database.empty() || !std::filesystem::exists(r.database))
+    throw UserError("cannot store the " + kind + " of run " + std::to_string(r.run) + ": its database " +
+                    (r.database.empty() ? std::string("is not named") : r.database + " is gone"));
   ExperimentStore store(r.database);
   return store.addAnalysis(r.run, kind, label, content);
 }
@@ -69,7 +85,7 @@ std::string profileLabel(const nlohmann::json& p) {
 }
 
 nlohmann::json runProfileJob(const ProfileJobRequest& r, const JobProgress& progress) {
-  ProfileInput in = loadInput(r);
+  ProfileInput in = loadInput(r, progress);
   ProfileOptions o = optionsOf(r, in.model);
   o.progress = progress;
   const RoutingProfile p = profileRouting(in.model.model, in.samples, in.source, o);
@@ -89,8 +105,10 @@ nlohmann::json runReassignmentJob(const ProfileJobRequest& r, const std::vector<
   for (const auto& s : strategies)
     if (!s.empty() && s != "none") study.strategies.push_back(ReassignSpec::parse(s));
   study.scenarioDoc = scenarioDoc;
-  ProfileInput in = loadInput(r);
-  study.profile = optionsOf(r, in.model);
+  ProfileJobRequest scored = r;
+  scored.measureLoss = true;  // every row's perplexity is measured
+  ProfileInput in = loadInput(r, progress);
+  study.profile = optionsOf(scored, in.model);
   if (progress)
     study.progress = [&](int64_t row, int64_t rows, const std::string&, int64_t done, int64_t total) {
       return progress(row * total + done, rows * total);

@@ -18,7 +18,9 @@ struct ProfileJobRequest {
   std::string file;             // or a .txt / .jsonl file (wins over split)
   std::string dataDir;
   int64_t maxSamples = -1;  // -1: the config's data.num_eval_samples (0 = all)
-  int64_t batchSize = 0;    // 0: max(train.batch_size, 16,384 tokens / max_seq_length)
+  // 0: routing alone max(train.batch_size, 16,384 tokens / max_seq_length); with the LM head the
+  // run's train.batch_size.
+  int64_t batchSize = 0;
   int64_t positionBuckets = 0, shards = 0;
   std::string strategy = "none";  // a ReassignSpec label
   bool measureLoss = false;       // also score the text (perplexity); routing alone is much faster

@@ -23,7 +23,12 @@ void writeReassignmentCsv(std::ostream& os, const nlohmann::json& table) {
   csv.endRow();
   for (const auto& r : table.at("rows")) {
     csv.text(r.at("strategy").get<std::string>());
-    for (const char* n : numbers) csv.number(r.at(n).get<double>());
+    for (const char* n : numbers) {
+      if (r.contains(n) && r[n].is_number())
+        csv.number(r[n].get<double>());
+      else
+        csv.text("");  // null: not a number (JSON has no NaN or infinity)
+    }
     csv.endRow();
   }
 }

@@ -30,6 +30,9 @@ nlohmann::json runReassignmentStudy(LanguageModel& model, const TokenSplit& samp
         return study.progress(int64_t(i), int64_t(strategies.size()), s.label(), done, total);
       };
     const RoutingProfile p = profileRouting(model, samples, source, o);
+    if (!std::isfinite(p.perplexity))
+      throw UserError("reassignment: the " + s.label() + " routing gave a non-finite perplexity on " +
+                      source + " (the weights are damaged or the run diverged)");
     const auto scenario =
         sim::Scenario::fromJson(sim::withMeasuredTraffic(study.scenarioDoc, p.trafficCounts(), int(p.topK)));
     const auto result = sim::runScenario(scenario);

@@ -92,7 +92,10 @@ RoutingProfile RoutingProfile::fromJson(const nlohmann::json& j) {
     p.shards = j.value("shards", 0);
     p.lossMeasured = j.at("loss").is_number();
     p.loss = p.lossMeasured ? j["loss"].get<double>() : std::nan("");
-    p.perplexity = p.lossMeasured ? j.at("perplexity").get<double>() : std::nan("");
+    // A perplexity too large for a double is stored as null beside its finite loss.
+    p.perplexity = !p.lossMeasured                                       ? std::nan("")
+                   : j.value("perplexity", nlohmann::json()).is_number() ? j["perplexity"].get<double>()
+                                                                         : std::exp(p.loss);
     p.seconds = j.value("seconds", 0.0);
     for (const auto& l : j.at("layers")) {
       LayerRouting r;

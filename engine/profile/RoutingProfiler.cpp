@@ -80,6 +80,10 @@ RoutingProfile profileRouting(LanguageModel& model, const TokenSplit& split, con
     TokenSplit batch = split.slice(b, end);
     if (gnn) model->recordCoupling(true);
     const auto hidden = model->hiddenStates(batch.inputs, batch.mask);
+    // Routing on non-finite activations would record arbitrary choices as if they were real.
+    if (!torch::isfinite(hidden).all().item<bool>())
+      throw UserError("profile: the model's activations are not finite on " + source +
+                      " (the weights are damaged or the run diverged)");
     if (o.measureLoss) {
       const auto logits = model->logitsOf(hidden);
       nll += torch::nn::functional::cross_entropy(

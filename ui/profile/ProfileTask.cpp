@@ -28,8 +28,10 @@ ProfileTaskOutcome runJob(const QString& kind, Job job) {
 }  // namespace
 
 ProfileTask::ProfileTask(QObject* parent) : QObject(parent) {
-  connect(&watcher_, &QFutureWatcher<ProfileTaskOutcome>::finished, this,
-          [this] { emit finished(watcher_.result()); });
+  connect(&watcher_, &QFutureWatcher<ProfileTaskOutcome>::finished, this, [this] {
+    busy_ = false;
+    emit finished(watcher_.result());
+  });
 }
 
 ProfileTask::~ProfileTask() {
@@ -53,6 +55,7 @@ JobProgress ProfileTask::progressCallback() {
 bool ProfileTask::startProfile(const ProfileJobRequest& request) {
   if (running()) return false;
   auto progress = progressCallback();
+  busy_ = true;
   watcher_.setFuture(QtConcurrent::run(
       [request, progress] { return runJob("profile", [&] { return runProfileJob(request, progress); }); }));
   return true;
@@ -63,6 +66,7 @@ bool ProfileTask::startReassignment(const ProfileJobRequest& request,
                                     const nlohmann::json& scenarioDoc) {
   if (running()) return false;
   auto progress = progressCallback();
+  busy_ = true;
   watcher_.setFuture(QtConcurrent::run([request, strategies, scenarioDoc, progress] {
     return runJob("reassignment",
                   [&] { return runReassignmentJob(request, strategies, scenarioDoc, progress); });

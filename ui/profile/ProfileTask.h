@@ -33,7 +33,8 @@ class ProfileTask : public QObject {
   bool startReassignment(const ProfileJobRequest& request, const std::vector<std::string>& strategies,
                          const nlohmann::json& scenarioDoc);
   void cancel();
-  bool running() const { return watcher_.isRunning(); }
+  // From start until `finished` is delivered (the watcher stops running a little earlier).
+  bool running() const { return busy_; }
 
  signals:
   void progressed(qint64 done, qint64 total);
@@ -43,6 +44,7 @@ class ProfileTask : public QObject {
   JobProgress progressCallback();
   QFutureWatcher<ProfileTaskOutcome> watcher_;
   std::shared_ptr<std::atomic<bool>> stop_;
+  bool busy_ = false;
 };
 
 }  // namespace moelab::ui

@@ -35,7 +35,11 @@ QString fixedOrDash(const nlohmann::json& j, const char* key, int digits) {
 bool writeText(const QString& path, const std::function<void(std::ostream&)>& write) {
   std::ofstream out(path.toStdString());
   if (!out) return false;
-  write(out);
+  try {
+    write(out);
+  } catch (const std::exception&) {  // a malformed stored table: the export fails, the app stays
+    return false;
+  }
   return bool(out);
 }
 
@@ -87,7 +91,7 @@ RoutingProfilePane::RoutingProfilePane(QWidget* parent) : QWidget(parent) {
   positions_->setToolTip("Split counts into this many equal spans of the context");
   samples_ = new QSpinBox;
   samples_->setRange(-1, 10'000'000);
-  samples_->setValue(0);
+  samples_->setValue(-1);
   samples_->setSpecialValueText("as configured");
   samples_->setToolTip("Samples to profile: 0 = the whole text, -1 = the run's data.num_eval_samples");
   batch_ = new QSpinBox;
@@ -245,9 +249,17 @@ void RoutingProfilePane::setDatabase(const QString& path) {
   stored_->setRowCount(0);
   left_->clear("No profile selected: run one with Profile, or pick a stored one.");
   leftId_ = 0;
+  leftContent_ = nlohmann::json();
+  selectAfterRead_ = tableAfterRead_ = 0;
   right_->hide();
+  {
+    const QSignalBlocker a(compare_), b(storedTables_);
+    compare_->clear();
+    storedTables_->clear();
+  }
+  simulate_->setEnabled(false);
   reassign_->clear("Pick a run above and Compare strategies, or select a stored comparison.");
-  setBusy(task_->running());
+  updateButtons();
   refreshStored();
 }
 
@@ -262,7 +274,12 @@ void RoutingProfilePane::mergeRuns(const RunSummaries& runs, bool complete) {
     runs_->addItem(QString("run %1 · %2 (%3)").arg(r.id).arg(r.name, r.architecture), qint64(r.id));
   const int at = runs_->findData(current);
   runs_->setCurrentIndex(at >= 0 ? at : runs_->count() - 1);
-  setBusy(task_->running());
+  updateButtons();
+}
+
+void RoutingProfilePane::showEvent(QShowEvent* e) {
+  QWidget::showEvent(e);
+  refreshStored();
 }
 
 void RoutingProfilePane::refreshStored() {
@@ -283,6 +300,7 @@ void RoutingProfilePane::storedRead(const StoredAnalyses& a) {
   if (a.database != dbPath_) return;  // read from a database that is no longer open
   if (!a.error.isEmpty()) {
     showMessage("Stored profiles: " + a.error, true);
+    emit storedLoaded(int(analyses_.profiles.size()));
     return;
   }
   analyses_ = a;
@@ -342,13 +360,16 @@ const StoredAnalysis* RoutingProfilePane::findProfile(qint64 id) const {
 }
 
 void RoutingProfilePane::showInView(RoutingProfileView* view, const StoredAnalysis& a) {
-  if (view == left_) leftId_ = a.id;
+  if (view == left_) {
+    leftId_ = a.id;
+    leftContent_ = a.content;
+  }
   try {
     view->setProfile(RoutingProfile::fromJson(a.content), a.title());
   } catch (const std::exception& e) {
     view->clear(QString("Profile #%1 cannot be read: %2").arg(a.id).arg(QString::fromUtf8(e.what())));
   }
-  if (right_->isVisible() && !left_->empty() && !right_->empty()) {
+  if (!right_->isHidden() && !left_->empty() && !right_->empty()) {
     const double m = std::max(left_->deviationMagnitude(), right_->deviationMagnitude());
     left_->setColourMagnitude(m);
     right_->setColourMagnitude(m);
@@ -369,6 +390,8 @@ bool RoutingProfilePane::selectProfile(qint64 id) {
 bool RoutingProfilePane::compareWith(qint64 id) {
   const StoredAnalysis* a = id ? findProfile(id) : nullptr;
   if (!a) {
+    const QSignalBlocker block(compare_);
+    compare_->setCurrentIndex(0);
     right_->hide();
     right_->clear({});
     if (!left_->empty()) left_->setColourMagnitude(left_->deviationMagnitude());
@@ -512,7 +535,7 @@ void RoutingProfilePane::simulateShown() {
 bool RoutingProfilePane::exportJson(const QString& path) const {
   const bool table = tabs_->currentIndex() == 1;
   if (table ? reassign_->shown().is_null() : left_->empty()) return false;
-  const nlohmann::json doc = table ? reassign_->shown() : left_->profile().toJson();
+  const nlohmann::json doc = table ? reassign_->shown() : leftContent_;
   return writeText(path, [&](std::ostream& out) { out << doc.dump(2) << "\n"; });
 }
 
@@ -532,10 +555,15 @@ bool RoutingProfilePane::exportPng(const QString& path) const {
   return what->grab().save(path, "PNG");
 }
 
-void RoutingProfilePane::setBusy(bool busy) {
+void RoutingProfilePane::updateButtons() {
+  const bool busy = task_->running();
   profile_->setEnabled(!busy && runs_->count() > 0);
   reassign_->setBusy(busy || runs_->count() == 0);
   cancel_->setEnabled(busy);
+}
+
+void RoutingProfilePane::setBusy(bool busy) {
+  updateButtons();
   if (busy) {
     progress_->setRange(0, 0);  // until the first batch reports
   } else {

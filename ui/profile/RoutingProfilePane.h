@@ -52,6 +52,8 @@ class RoutingProfilePane : public QWidget {
 
   QComboBox* runsCombo() const { return runs_; }
   QComboBox* strategyCombo() const { return strategy_; }
+  QComboBox* sourceCombo() const { return source_; }
+  QLineEdit* fileEdit() const { return file_; }
   QSpinBox* shardsSpin() const { return shards_; }
   QSpinBox* samplesSpin() const { return samples_; }
   QCheckBox* perplexityCheck() const { return perplexity_; }
@@ -80,7 +82,9 @@ class RoutingProfilePane : public QWidget {
   void finished(const ProfileTaskOutcome& o);
   void storedRead(const StoredAnalyses& a);
   void showMessage(const QString& text, bool error);
-  void setBusy(bool busy);
+  void setBusy(bool busy);                 // a job started or ended: buttons and the progress bar
+  void updateButtons();                    // runs came or went: what can be started
+  void showEvent(QShowEvent* e) override;  // profiles the CLI stored meanwhile show up
   const StoredAnalysis* findProfile(qint64 id) const;
   void showInView(RoutingProfileView* view, const StoredAnalysis& a);
   void showStoredTable(int index);
@@ -90,6 +94,7 @@ class RoutingProfilePane : public QWidget {
   qint64 selectAfterRead_ = 0, tableAfterRead_ = 0;
   qint64 leftId_ = 0, jobRun_ = 0;  // the profile in the left view; the run of the running job
   QString jobDatabase_;
+  nlohmann::json leftContent_;  // the left view's profile as stored (checkpoint, step, id included)
   ProfileTask* task_;
   QFutureWatcher<StoredAnalyses> reader_;
   bool readAgain_ = false;

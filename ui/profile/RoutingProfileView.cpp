@@ -76,7 +76,8 @@ RoutingProfileView::RoutingProfileView(QWidget* parent) : QWidget(parent) {
   split->addWidget(table_);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 4);
-  split->setStretchFactor(2, 2);
+  split->setStretchFactor(2, 1);
+  split->setSizes({300, 360, 110});  // the bars need height to read; the table has few rows
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);

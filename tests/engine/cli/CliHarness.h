@@ -33,6 +33,16 @@ class CliHarness : public QObject {
     f.write(json);
     return f.fileName();
   }
+  // A tiny sparse_moe run (2 layers, 4 experts, top-2, char tokenizer, 6 steps) as run 1 of `db`,
+  // its config in sparse.json: what the analysis suites profile and evaluate.
+  Result trainTinySparseRun(const QString& db) {
+    writeConfig("sparse.json", R"({
+      "model": {"architecture": "sparse_moe", "embed_dim": 32, "num_layers": 2, "num_heads": 2, "num_experts": 4,
+                "top_k": 2, "max_seq_length": 32, "expert_intermediate_dim": 32},
+      "data": {"tokenizer": "char", "num_train_samples": 64, "num_eval_samples": 24},
+      "train": {"batch_size": 8, "epochs": 1, "eval_every": 4, "log_every": 2}})");
+    return cli({"train", "sparse.json", "--max-steps", "6", "--db", db});
+  }
   QByteArray fileBytes(const QString& name) {
     QFile f(dir_.path() + "/" + name);
     f.open(QIODevice::ReadOnly);

@@ -63,12 +63,7 @@ class RoutingProfilePaneTest : public CliHarness {
  private slots:
   void initTestCase() {
     QCoreApplication::setOrganizationName("MoE Lab tests");
-    writeConfig("sparse.json", R"({
-      "model": {"architecture": "sparse_moe", "embed_dim": 32, "num_layers": 2, "num_heads": 2, "num_experts": 4,
-                "top_k": 2, "max_seq_length": 32, "expert_intermediate_dim": 32},
-      "data": {"tokenizer": "char", "num_train_samples": 64, "num_eval_samples": 24},
-      "train": {"batch_size": 8, "epochs": 1, "eval_every": 4, "log_every": 2}})");
-    auto t = cli({"train", "sparse.json", "--max-steps", "6", "--db", "a.db"});
+    auto t = trainTinySparseRun("a.db");
     QVERIFY2(t.code == 0, qPrintable(t.err));
   }
 
@@ -191,24 +186,19 @@ class RoutingProfilePaneTest : public CliHarness {
     pane.strategyCombo()->setCurrentText("none");
     // A missing text file: the engine's message, nothing stored.
     const int before = pane.storedProfiles();
-    pane.findChild<QComboBox*>();  // (the source combo is not exposed; choose it by its items)
-    QComboBox* source = nullptr;
-    for (auto* c : pane.findChildren<QComboBox*>())
-      if (c->findText("file") >= 0 && c->findText("valid") >= 0) source = c;
-    QVERIFY(source);
+    QComboBox* source = pane.sourceCombo();
     source->setCurrentText("file");
     QPushButton* profile = pane.profileButton();
     // No file chosen yet: refused before any work.
     profile->click();
     QVERIFY(pane.statusLabel()->text().contains("Choose the text file"));
-    for (auto* e : pane.findChildren<QLineEdit*>())
-      if (e->placeholderText().contains("jsonl")) e->setText(dir_.path() + "/missing.txt");
+    pane.fileEdit()->setText(dir_.path() + "/missing.txt");
     const auto [ok, message] = runJob(pane, profile);
     QVERIFY(!ok);
     QVERIFY2(message.contains("missing.txt"), qPrintable(message));
     QVERIFY(pane.statusLabel()->text().contains("missing.txt"));
     QCOMPARE(pane.storedProfiles(), before);
-    // A database without runs to profile: the button stays off and says why when asked.
+    // No run to profile listed: the button stays off and says why when asked.
     RoutingProfilePane empty;
     empty.setDatabase(dir_.path() + "/a.db");
     QVERIFY(!empty.profileButton()->isEnabled());
