@@ -42,13 +42,17 @@ void setThreads(int64_t threads) {
   torch::set_num_threads(threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
-TextSource textSourceFromArgs(const CliArgs& a, const ExperimentConfig& cfg,
-                              const std::string& defaultSplit) {
+std::string splitFromArgs(const CliArgs& a, const std::string& defaultSplit) {
   if (a.has("file") && a.has("split")) throw UserError("give --split or --file, not both");
   const std::string split = a.get("split", defaultSplit);
   if (!a.has("file") && split != "valid" && split != "test" && split != "train")
     throw UserError("--split: expected valid, test or train, got \"" + split + "\"");
-  return loadTextSource(cfg.data, a.get("data-dir"), split, a.get("file"));
+  return split;
+}
+
+TextSource textSourceFromArgs(const CliArgs& a, const ExperimentConfig& cfg,
+                              const std::string& defaultSplit) {
+  return loadTextSource(cfg.data, a.get("data-dir"), splitFromArgs(a, defaultSplit), a.get("file"));
 }
 
 ProgressBar::ProgressBar(std::string what)

@@ -24,6 +24,8 @@ std::string checkpointFromArgs(const CliArgs& a, const std::string& which = "bes
 // train.threads semantics: N > 0 threads, 0 every core.
 void setThreads(int64_t threads);
 
+// --split valid|test|train (default `defaultSplit`), refused with --file or when unknown.
+std::string splitFromArgs(const CliArgs& a, const std::string& defaultSplit);
 // --split valid|test|train of the model's own data set (default `defaultSplit`), or --file F.
 TextSource textSourceFromArgs(const CliArgs& a, const ExperimentConfig& cfg, const std::string& defaultSplit);
 

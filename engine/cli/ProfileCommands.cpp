@@ -27,10 +27,7 @@ ProfileJobRequest requestFromArgs(const CliArgs& a) {
     r.run = parseRunId(a.get("run"));
   }
   r.which = a.get("which", "best");
-  if (a.has("file") && a.has("split")) throw UserError("give --split or --file, not both");
-  r.split = a.get("split", "valid");
-  if (!a.has("file") && r.split != "valid" && r.split != "test" && r.split != "train")
-    throw UserError("--split: expected valid, test or train, got \"" + r.split + "\"");
+  r.split = splitFromArgs(a, "valid");
   r.file = a.get("file");
   r.dataDir = a.get("data-dir");
   r.maxSamples = a.has("max-samples") ? a.getInt("max-samples", 0) : -1;
