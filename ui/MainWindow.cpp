@@ -89,9 +89,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
           [this](const QString& m) { statusBar()->showMessage(m, 15000); });
   connect(runsPane_, &RunsPane::compareRequested, this, &MainWindow::compareRuns);
   connect(routingProfile_, &RoutingProfilePane::simulateRequested, this,
-          [this](const std::vector<std::vector<double>>& counts, int topK, const QString& what) {
+          [this](const sim::MeasuredTraffic& traffic, const QString& what) {
             tabs_->setCurrentWidget(simulatorPane_);
-            simulatorPane_->simulateMeasuredTraffic(counts, topK, "profile " + what);
+            simulatorPane_->simulateMeasuredTraffic(traffic, "profile " + what);
           });
   connect(exports_, &ExportService::finished, this, [this](bool ok, const QString& message) {
     statusBar()->showMessage(message, 15000);

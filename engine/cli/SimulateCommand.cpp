@@ -39,12 +39,13 @@ int simulateCommand(const Words& words) {
       throw UserError("profile " + std::to_string(id) + " is of a " + p.architecture +
                       " model: it has no routed traffic");
     auto doc = sim::Scenario::schema().readDocument(a.positional[0], a.all("set"));
-    scenario = sim::Scenario::fromJson(sim::withMeasuredTraffic(doc, p.trafficCounts(), int(p.topK)));
+    const sim::MeasuredTraffic traffic = p.traffic();
+    scenario = sim::Scenario::fromJson(sim::withMeasuredTraffic(doc, traffic));
     std::fprintf(
         stderr,
-        "traffic: profile %lld of run %lld (%s, strategy %s), %zu MoE layers x %lld experts, top-%d\n",
+        "traffic: profile %lld of run %lld (%s, strategy %s), %zu MoE layers x %lld experts, top-%d%s\n",
         (long long)id, (long long)rec->run, p.source.c_str(), p.strategy.c_str(), p.layers.size(),
-        (long long)p.experts, scenario.topK);
+        (long long)p.experts, scenario.topK, sim::sourcesNote(traffic, scenario.cluster.gpus()).c_str());
   } else if (a.has("traffic-from-run")) {
     for (const auto& set : a.all("set"))
       for (const char* taken : {"traffic.", "model.num_experts=", "model.layers=", "model.top_k="})
@@ -59,7 +60,7 @@ int simulateCommand(const Words& words) {
     int64_t used = -1;
     auto counts = runExpertCounts(*store, run, a.getInt("step", -1), &used);
     const int topK = int(rec->config.value("model", nlohmann::json::object()).value("top_k", 0));
-    scenario = sim::Scenario::fromJson(sim::withMeasuredTraffic(doc, counts, topK));
+    scenario = sim::Scenario::fromJson(sim::withMeasuredTraffic(doc, {counts, {}, topK}));
     std::fprintf(stderr, "traffic: run %lld, step %lld, %zu MoE layers x %zu experts, top-%d\n",
                  (long long)run, (long long)used, counts.size(), counts.front().size(), scenario.topK);
   } else {

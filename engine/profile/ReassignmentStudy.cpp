@@ -34,7 +34,7 @@ nlohmann::json runReassignmentStudy(LanguageModel& model, const TokenSplit& samp
       throw UserError("reassignment: the " + s.label() + " routing gave a non-finite perplexity on " +
                       source + " (the weights are damaged or the run diverged)");
     const auto scenario =
-        sim::Scenario::fromJson(sim::withMeasuredTraffic(study.scenarioDoc, p.trafficCounts(), int(p.topK)));
+        sim::Scenario::fromJson(sim::withMeasuredTraffic(study.scenarioDoc, p.traffic()));
     const auto result = sim::runScenario(scenario);
     out["cluster"] = scenario.cluster.name;
     out["gpus"] = scenario.cluster.gpus();

@@ -33,10 +33,20 @@ LoadImbalance RoutingProfile::mean() const {
   return m;
 }
 
-std::vector<std::vector<double>> RoutingProfile::trafficCounts() const {
-  std::vector<std::vector<double>> out;
-  for (const auto& l : layers) out.emplace_back(l.counts.begin(), l.counts.end());
-  return out;
+sim::MeasuredTraffic RoutingProfile::traffic() const {
+  sim::MeasuredTraffic t;
+  t.topK = int(topK);
+  bool split = !layers.empty();
+  for (const auto& l : layers) {
+    t.counts.emplace_back(l.counts.begin(), l.counts.end());
+    split = split && !l.byShard.empty();
+  }
+  for (size_t i = 0; split && i < layers.size(); ++i) {
+    std::vector<std::vector<double>> shards;
+    for (const auto& c : layers[i].byShard) shards.emplace_back(c.begin(), c.end());
+    t.bySource.push_back(std::move(shards));
+  }
+  return t;
 }
 
 nlohmann::json RoutingProfile::toJson() const {

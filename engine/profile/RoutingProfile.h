@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "metrics/LoadImbalance.h"
+#include "sim/TrafficModel.h"
 
 namespace moelab {
 
@@ -39,8 +40,9 @@ struct RoutingProfile {
 
   // Layer means of the imbalance metrics (max for max_mean) and total dead experts.
   LoadImbalance mean() const;
-  // Per-layer counts as doubles: the network simulator's measured traffic.
-  std::vector<std::vector<double>> trafficCounts() const;
+  // Per-layer counts (and per-shard counts when every layer was split by shard): the network
+  // simulator's measured traffic.
+  sim::MeasuredTraffic traffic() const;
   nlohmann::json toJson() const;
   static RoutingProfile fromJson(const nlohmann::json& j);  // throws UserError when malformed
   // layer,expert,assignments,fraction[,position_<b>...][,shard_<g>...]: one row per layer and expert

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "sim/MaxMinFair.h"
 
@@ -47,9 +48,13 @@ double sum(const std::vector<double>& v) {
 }  // namespace
 
 CollectiveTiming simulateCollective(const ClusterSpec& c, const CommSpec& comm, const MoeExchange& x) {
+  return collectiveTiming(c, comm, exchangeVolumes(c, comm, x));
+}
+
+CollectiveTiming collectiveTiming(const ClusterSpec& c, const CommSpec& comm, ExchangeVolumes volumes) {
   const int G = c.gpus(), N = c.nodes;
   CollectiveTiming r;
-  r.volumes = exchangeVolumes(c, comm, x);
+  r.volumes = std::move(volumes);
   const ExchangeVolumes& v = r.volumes;
   r.finishSeconds.assign(size_t(G), 0.0);
   r.sentBytes.resize(size_t(G));

@@ -26,5 +26,7 @@ struct CollectiveTiming {
 // and latency terms; completion = the slowest GPU.
 CollectiveTiming simulateCollective(const ClusterSpec& cluster, const CommSpec& comm,
                                     const MoeExchange& exchange);
+// The same from volumes already routed (exchangeVolumes, rescaled).
+CollectiveTiming collectiveTiming(const ClusterSpec& cluster, const CommSpec& comm, ExchangeVolumes volumes);
 
 }  // namespace moelab::sim

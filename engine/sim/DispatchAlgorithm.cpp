@@ -77,6 +77,7 @@ RoutingReach routingReach(const ClusterSpec& c, const std::vector<double>& share
   r.reachNode.assign(size_t(N), 0.0);
   // 1 - (1 - p)^k by squaring: this runs for every GPU of every exchange.
   auto atLeastOne = [k](double p) {
+    if (p <= 0) return 0.0;  // a GPU without experts (most of them when GPUs outnumber experts)
     double base = 1.0 - std::min(1.0, p), power = 1.0;
     for (int e = k; e > 0; e >>= 1, base *= base)
       if (e & 1) power *= base;
@@ -93,56 +94,105 @@ RoutingReach routingReach(const ClusterSpec& c, const std::vector<double>& share
 }
 
 ExchangeVolumes exchangeVolumes(const ClusterSpec& c, const CommSpec& comm, const MoeExchange& x) {
-  const int G = c.gpus(), gpn = c.gpusPerNode, N = c.nodes;
+  const int G = c.gpus(), gpn = c.gpusPerNode, N = c.nodes, S = int(x.gpuShare.size());
+  if (S == 0) throw UserError("all-to-all: no expert shares to route by");
   const double b = x.bytesPerCopy, k = double(x.topK);
-  const RoutingReach reach = routingReach(c, x.gpuShare, x.topK, comm.maxNodesPerToken);
+  // Per source group s (GPUs g with g % S == s): where its copies land, and its tokens per node
+  // and per local GPU index. Receives sum over the groups, so the cost is O(S x G).
+  struct Source {
+    RoutingReach reach;
+    std::vector<double> nodeTokens, nodeShare, nodeReachGpu, indexTokens;
+    double total = 0, nodeCopies = 0;
+  };
+  std::vector<Source> src(static_cast<size_t>(S));
+  for (int s = 0; s < S; ++s) {
+    Source& q = src[size_t(s)];
+    q.reach = routingReach(c, x.gpuShare[size_t(s)], x.topK, comm.maxNodesPerToken);
+    q.nodeTokens.assign(size_t(N), 0.0);
+    q.nodeShare.assign(size_t(N), 0.0);
+    q.nodeReachGpu.assign(size_t(N), 0.0);
+    q.indexTokens.assign(size_t(gpn), 0.0);
+    for (int g = 0; g < G; ++g) {
+      q.nodeShare[size_t(g / gpn)] += q.reach.gpuShare[size_t(g)];
+      q.nodeReachGpu[size_t(g / gpn)] += q.reach.reachGpu[size_t(g)];
+    }
+    q.nodeCopies = std::accumulate(q.reach.reachNode.begin(), q.reach.reachNode.end(), 0.0);
+  }
+  for (int g = 0; g < G; ++g) {
+    Source& q = src[size_t(g % S)];
+    const double t = x.tokens[size_t(g)];
+    q.nodeTokens[size_t(g / gpn)] += t;
+    q.indexTokens[size_t(g % gpn)] += t;
+    q.total += t;
+  }
   ExchangeVolumes v;
   for (auto* vec : {&v.intraSend, &v.intraRecv, &v.interSend, &v.interRecv}) vec->assign(size_t(G), 0.0);
-  std::vector<double> nodeTokens(size_t(N), 0.0), nodeShare(size_t(N), 0.0), nodeReachGpu(size_t(N), 0.0),
-      indexTokens(size_t(gpn), 0.0);
-  double total = 0;
+  const bool hierarchical = comm.algorithm == DispatchAlgorithm::Hierarchical;
+  // Sends: each GPU by its own source's shares. Receives: every source's contribution, summed
+  // source by source (contiguous, no divisions in the inner loops), then a GPU's own tokens out.
   for (int g = 0; g < G; ++g) {
-    nodeTokens[size_t(g / gpn)] += x.tokens[size_t(g)];
-    nodeShare[size_t(g / gpn)] += reach.gpuShare[size_t(g)];
-    nodeReachGpu[size_t(g / gpn)] += reach.reachGpu[size_t(g)];
-    indexTokens[size_t(g % gpn)] += x.tokens[size_t(g)];
-    total += x.tokens[size_t(g)];
-  }
-  const double nodeCopies = std::accumulate(reach.reachNode.begin(), reach.reachNode.end(), 0.0);
-  if (comm.algorithm == DispatchAlgorithm::Hierarchical) {
-    // Stage 1: token -> same-index GPU of each reached node. Stage 2: that GPU -> expert GPUs.
-    for (int g = 0; g < G; ++g) {
-      const size_t n = size_t(g / gpn), i = size_t(g % gpn);
-      const double t = x.tokens[size_t(g)];
-      v.interSend[size_t(g)] = t * b * (nodeCopies - reach.reachNode[n]);
-      v.interRecv[size_t(g)] = b * reach.reachNode[n] * (indexTokens[i] - t);
-      v.intraSend[size_t(g)] = b * indexTokens[i] * (nodeReachGpu[n] - reach.reachGpu[size_t(g)]);
-      v.intraRecv[size_t(g)] = b * reach.reachGpu[size_t(g)] * (total - indexTokens[i]);
+    const size_t n = size_t(g / gpn);
+    const Source& own = src[size_t(g % S)];
+    const double t = x.tokens[size_t(g)];
+    if (hierarchical) {
+      // Stage 1: token -> same-index GPU of each reached node. Stage 2: that GPU -> expert GPUs.
+      v.interSend[size_t(g)] = t * b * (own.nodeCopies - own.reach.reachNode[n]);
+      v.interRecv[size_t(g)] = -b * own.reach.reachNode[n] * t;
+    } else {
+      // One copy per (token, expert): GPU g sends t * k * share[h] copies to GPU h.
+      const double s0 = own.reach.gpuShare[size_t(g)];
+      v.intraSend[size_t(g)] = t * k * b * std::max(0.0, own.nodeShare[n] - s0);
+      v.interSend[size_t(g)] = t * k * b * std::max(0.0, 1.0 - own.nodeShare[n]);
+      v.intraRecv[size_t(g)] = -k * b * s0 * t;
     }
-    v.interPeers = N - 1;
-  } else {
-    // One copy per (token, expert): GPU g sends t * k * share[h] copies to GPU h.
-    for (int g = 0; g < G; ++g) {
-      const size_t n = size_t(g / gpn);
-      const double t = x.tokens[size_t(g)], s = reach.gpuShare[size_t(g)];
-      v.intraSend[size_t(g)] = t * k * b * std::max(0.0, nodeShare[n] - s);
-      v.interSend[size_t(g)] = t * k * b * std::max(0.0, 1.0 - nodeShare[n]);
-      v.intraRecv[size_t(g)] = s * k * b * std::max(0.0, nodeTokens[n] - t);
-      v.interRecv[size_t(g)] = s * k * b * std::max(0.0, total - nodeTokens[n]);
-    }
-    v.interPeers = G - gpn;
   }
+  for (const Source& q : src)
+    for (int n = 0, g = 0; n < N; ++n)
+      for (int i = 0; i < gpn; ++i, ++g) {
+        const size_t h = size_t(g);
+        if (hierarchical) {
+          v.interRecv[h] += b * q.reach.reachNode[size_t(n)] * q.indexTokens[size_t(i)];
+          v.intraSend[h] += b * q.indexTokens[size_t(i)] * (q.nodeReachGpu[size_t(n)] - q.reach.reachGpu[h]);
+          v.intraRecv[h] += b * q.reach.reachGpu[h] * (q.total - q.indexTokens[size_t(i)]);
+        } else {
+          const double copies = k * b * q.reach.gpuShare[h];
+          v.intraRecv[h] += copies * q.nodeTokens[size_t(n)];
+          v.interRecv[h] += copies * (q.total - q.nodeTokens[size_t(n)]);
+        }
+      }
+  for (auto* vec : {&v.intraSend, &v.intraRecv, &v.interRecv})  // rounding below zero
+    for (double& bytes : *vec) bytes = std::max(0.0, bytes);
+  v.interPeers = hierarchical ? N - 1 : G - gpn;
   v.intraPeers = gpn - 1;
   if (x.reverse) {
     std::swap(v.intraSend, v.intraRecv);
     std::swap(v.interSend, v.interRecv);
   }
+  double total = 0, nodeCopies = 0, gpuCopies = 0;  // token-weighted over the sources
+  for (const Source& q : src) {
+    total += q.total;
+    nodeCopies += q.total * q.nodeCopies;
+    gpuCopies += q.total * std::accumulate(q.reach.reachGpu.begin(), q.reach.reachGpu.end(), 0.0);
+  }
+  if (total > 0) nodeCopies /= total, gpuCopies /= total;
   v.expertCopiesPerToken = k;
   v.nodeCopiesPerToken = nodeCopies;
-  v.gpuCopiesPerToken = std::accumulate(reach.reachGpu.begin(), reach.reachGpu.end(), 0.0);
-  v.gpuLogicalBytesPerGpu = total * v.gpuCopiesPerToken * b / double(G);
+  v.gpuCopiesPerToken = gpuCopies;
+  v.gpuLogicalBytesPerGpu = total * gpuCopies * b / double(G);
   v.logicalBytesPerGpu = total * k * b / double(G);
   v.nodeLogicalBytesPerGpu = total * nodeCopies * b / double(G);
+  return v;
+}
+
+ExchangeVolumes rescaled(ExchangeVolumes v, double factor, bool reverse) {
+  for (auto* vec : {&v.intraSend, &v.intraRecv, &v.interSend, &v.interRecv})
+    for (double& bytes : *vec) bytes *= factor;
+  for (double* bytes : {&v.logicalBytesPerGpu, &v.nodeLogicalBytesPerGpu, &v.gpuLogicalBytesPerGpu})
+    *bytes *= factor;
+  if (reverse) {
+    std::swap(v.intraSend, v.intraRecv);
+    std::swap(v.interSend, v.interRecv);
+  }
   return v;
 }
 

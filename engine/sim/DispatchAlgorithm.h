@@ -39,10 +39,13 @@ struct CommSpec {
 };
 
 // One MoE exchange of one layer: GPU g routes tokens[g] tokens to topK experts each; a
-// (token, expert) copy lands on GPU h with probability gpuShare[h] (shares sum to 1, picks
-// independent). reverse = the combine direction (the same paths backwards).
+// (token, expert) copy from GPU g lands on GPU h with probability gpuShare[g % S][h], where S =
+// gpuShare.size() source groups (one group: every GPU routes alike; several: a routing profile's
+// data-parallel shards). Each group's shares sum to 1; picks are independent. reverse = the
+// combine direction (the same paths backwards).
 struct MoeExchange {
-  std::vector<double> tokens, gpuShare;
+  std::vector<double> tokens;
+  std::vector<std::vector<double>> gpuShare;
   int topK = 1;
   double bytesPerCopy = 0;  // one token's payload plus its scales
   bool reverse = false;
@@ -54,8 +57,8 @@ struct ExchangeVolumes {
   std::vector<double> intraSend, intraRecv, interSend, interRecv;
   int intraPeers = 0, interPeers = 0;
   double expertCopiesPerToken = 0;    // = topK
-  double nodeCopiesPerToken = 0;      // distinct destination nodes per token (own node included)
-  double gpuCopiesPerToken = 0;       // distinct destination GPUs per token (own GPU included)
+  double nodeCopiesPerToken = 0;      // distinct destination nodes per token (own node included),
+  double gpuCopiesPerToken = 0;       // and GPUs: means over all sources' tokens
   double logicalBytesPerGpu = 0;      // mean of tokens x topK x bytes: nccl-tests' per-rank buffer
   double nodeLogicalBytesPerGpu = 0;  // mean of tokens x node copies x bytes: DeepEP's RDMA count
   double gpuLogicalBytesPerGpu = 0;   // mean of tokens x GPU copies x bytes: DeepEP's NVLink count
@@ -70,5 +73,8 @@ struct RoutingReach {
 RoutingReach routingReach(const ClusterSpec& c, const std::vector<double>& gpuShare, int topK, int maxNodes);
 
 ExchangeVolumes exchangeVolumes(const ClusterSpec& c, const CommSpec& comm, const MoeExchange& x);
+// The same routing at `factor` times the bytes per copy (volumes are linear in it), sends and
+// receives swapped when `reverse`: a layer's dispatch, combine and backward share one routing pass.
+ExchangeVolumes rescaled(ExchangeVolumes v, double factor, bool reverse);
 
 }  // namespace moelab::sim

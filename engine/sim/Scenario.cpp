@@ -109,6 +109,9 @@ const ConfigSchema& Scenario::schema() {
       f("traffic.shuffle", FT::Boolean, true, {}, {}, "scatter popular experts over ids (seeded)"),
       f("traffic.counts", FT::Array, nlohmann::json::array(), {}, {},
         "kind = counts: tokens per expert, one array per layer (e.g. from a routing profile)"),
+      f("traffic.counts_by_source", FT::Array, nlohmann::json::array(), {}, {},
+        "kind = counts, optional: per layer, tokens per expert from each data-parallel shard "
+        "(GPU g routes like shard g mod shards)"),
       f("sim.steps", FT::Integer, 100, 1, 1000000, "simulated training steps"),
       f("sim.seed", FT::Integer, 1, 0, {}, "seed for traffic generation"),
       f("compare.strategies", FT::Array, nlohmann::json::array({"replicate_hot", "greedy_rebalance"}), {}, {},
@@ -221,6 +224,24 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
   s.traffic.shuffle = t["shuffle"];
   for (size_t l = 0; l < t["counts"].size(); ++l)
     s.traffic.counts.push_back(arrayOf<double>(t["counts"][l], "traffic.counts[" + std::to_string(l) + "]"));
+  const auto& bySource = t["counts_by_source"];
+  for (size_t l = 0; l < bySource.size(); ++l) {
+    const std::string path = "traffic.counts_by_source[" + std::to_string(l) + "]";
+    if (!bySource[l].is_array()) throw ConfigError(path + ": expected an array of per-shard arrays");
+    std::vector<std::vector<double>> shards;
+    for (size_t g = 0; g < bySource[l].size(); ++g)
+      shards.push_back(arrayOf<double>(bySource[l][g], path + "[" + std::to_string(g) + "]"));
+    if (l > 0 && shards.size() != s.traffic.countsBySource.front().size())
+      throw ConfigError(path + ": expected " + std::to_string(s.traffic.countsBySource.front().size()) +
+                        " shards like layer 0, got " + std::to_string(shards.size()));
+    s.traffic.countsBySource.push_back(std::move(shards));
+  }
+  if (!s.traffic.countsBySource.empty() && s.traffic.kind != "counts")
+    throw ConfigError("traffic.counts_by_source: only with traffic.kind = counts (got \"" + s.traffic.kind +
+                      "\"); clear it or set the per-layer counts");
+  if (!s.traffic.countsBySource.empty() && s.traffic.countsBySource.size() != s.traffic.counts.size())
+    throw ConfigError("traffic.counts_by_source: expected " + std::to_string(s.traffic.counts.size()) +
+                      " layers like traffic.counts, got " + std::to_string(s.traffic.countsBySource.size()));
   s.steps = j["sim"]["steps"];
   s.seed = j["sim"]["seed"];
   s.compareStrategies = arrayOf<std::string>(j["compare"]["strategies"], "compare.strategies");
@@ -256,7 +277,7 @@ Scenario Scenario::fromJson(const nlohmann::json& doc) {
                         "]: expected contiguous or round_robin, got \"" + s.comparePlacements[i] + "\"");
   // Surface traffic and placement errors now, with their paths, rather than mid-run.
   std::mt19937_64 rng(s.seed);
-  for (int l = 0; l < s.layers; ++l) basePopularity(s.traffic, s.experts, l, rng);
+  for (int l = 0; l < s.layers; ++l) sourcePopularities(s.traffic, s.experts, l, s.cluster.gpus(), rng);
   makePlacement(s, s.placement, std::vector<double>(size_t(s.experts), 1.0));
   return s;
 }
@@ -265,15 +286,16 @@ Scenario Scenario::load(const std::string& path, const std::vector<std::string>&
   return fromJson(schema().readDocument(path, overrides));
 }
 
-nlohmann::json withMeasuredTraffic(nlohmann::json doc, const std::vector<std::vector<double>>& counts,
-                                   int topK) {
-  if (counts.empty() || counts.front().empty())
+nlohmann::json withMeasuredTraffic(nlohmann::json doc, const MeasuredTraffic& m) {
+  if (m.counts.empty() || m.counts.front().empty())
     throw UserError("measured traffic: no expert counts to use (empty per-layer arrays)");
   doc["traffic"]["kind"] = "counts";
-  doc["traffic"]["counts"] = counts;
-  doc["model"]["num_experts"] = int64_t(counts.front().size());
-  doc["model"]["layers"] = int64_t(counts.size());
-  if (topK > 0) doc["model"]["top_k"] = topK;
+  doc["traffic"]["counts"] = m.counts;
+  // Always replaced: a previous profile's shards must not outlive its counts.
+  doc["traffic"]["counts_by_source"] = m.bySource;
+  doc["model"]["num_experts"] = int64_t(m.counts.front().size());
+  doc["model"]["layers"] = int64_t(m.counts.size());
+  if (m.topK > 0) doc["model"]["top_k"] = m.topK;
   return doc;
 }
 

@@ -53,11 +53,11 @@ struct Scenario {
 Placement makePlacement(const Scenario& s, const std::string& kind, const std::vector<double>& expectedLoad);
 
 // `doc` (a scenario document) with its traffic replaced by measured tokens per expert, one array
-// per MoE layer (e.g. a sparse_moe run's expert_counts): traffic.kind = counts, model.num_experts
-// and model.layers from the counts, model.top_k when topK > 0. The CLI and the app both use it, so
-// the same run gives the same result in both.
-nlohmann::json withMeasuredTraffic(nlohmann::json doc, const std::vector<std::vector<double>>& counts,
-                                   int topK);
+// per MoE layer (e.g. a sparse_moe run's expert_counts), and per source shard when measured
+// (traffic.counts_by_source; cleared otherwise): traffic.kind = counts, model.num_experts and
+// model.layers from the counts, model.top_k when topK > 0. The CLI and the app both use it, so the
+// same run gives the same result in both.
+nlohmann::json withMeasuredTraffic(nlohmann::json doc, const MeasuredTraffic& traffic);
 
 // Everything a chart needs, so the desktop app never recomputes.
 nlohmann::json runScenario(const Scenario& s);

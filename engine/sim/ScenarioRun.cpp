@@ -81,8 +81,9 @@ struct VariantResult {
   std::vector<double> stepSeconds;
   std::vector<double> gpuSentBytes, gpuFinishSeconds, gpuCombineSeconds;  // first layer, means over steps
   double bytesPerStep = 0, interBytesPerStep = 0;
-  std::array<CollectiveStats, 4> collectives;  // first layer
-  std::vector<double> firstShare, firstTokens;
+  std::array<CollectiveStats, 4> collectives;   // first layer
+  std::vector<std::vector<double>> firstShare;  // per source group
+  std::vector<double> firstTokens;
 };
 
 std::vector<std::vector<double>> basePopularities(const Scenario& s, const TrafficSpec& traffic,
@@ -111,6 +112,11 @@ VariantResult simulateVariant(const Scenario& s, const Variant& v) {
   std::mt19937_64 rng(s.seed);
   const auto base = basePopularities(s, v.traffic, rng);
   const Placement placement = placementOf(s, v, expectedLoad(base, s.experts));
+  // Per layer, each source group's expert popularity: the base alone unless measured per shard.
+  std::vector<std::vector<std::vector<double>>> sources;
+  for (int l = 0; l < s.layers; ++l)
+    sources.push_back(v.traffic.bySource() ? sourcePopularities(v.traffic, s.experts, l, G, rng)
+                                           : std::vector<std::vector<double>>{base[size_t(l)]});
   const std::array<double, 4> bytes = {s.dispatchBytesPerToken(), double(s.hidden) * s.combineBytes,
                                        double(s.hidden) * s.backwardBytes,
                                        double(s.hidden) * s.backwardBytes};
@@ -123,17 +129,21 @@ VariantResult simulateVariant(const Scenario& s, const Variant& v) {
   const double sv = v.traffic.sourceVariation;
   MoeExchange x;
   x.topK = s.topK;
+  x.bytesPerCopy = 1;  // rescaled per collective
   x.tokens.resize(size_t(G));
   for (int step = 0; step < s.steps; ++step) {
     double stepTime = 0;
     for (int l = 0; l < s.layers; ++l) {
-      x.gpuShare = placement.gpuShare(stepPopularity(base[size_t(l)], v.traffic.variation, rng), G);
+      const auto& layerSources = sources[size_t(l)];
+      x.gpuShare.resize(layerSources.size());
+      for (size_t q = 0; q < layerSources.size(); ++q)
+        x.gpuShare[q] = placement.gpuShare(stepPopularity(layerSources[q], v.traffic.variation, rng), G);
       for (int g = 0; g < G; ++g)
         x.tokens[size_t(g)] = double(s.tokensPerGpu) * (sv > 0 ? std::exp(sv * z(rng) - 0.5 * sv * sv) : 1.0);
+      const ExchangeVolumes routed = exchangeVolumes(s.cluster, v.comm, x);  // one byte per copy
       for (int c = 0; c < exchanges; ++c) {
-        x.bytesPerCopy = bytes[size_t(c)];
-        x.reverse = kReverse[size_t(c)];
-        const CollectiveTiming t = simulateCollective(s.cluster, v.comm, x);
+        const CollectiveTiming t =
+            collectiveTiming(s.cluster, v.comm, rescaled(routed, bytes[size_t(c)], kReverse[size_t(c)]));
         stepTime += t.seconds;
         r.bytesPerStep += t.intraBytes + t.interBytes;
         r.interBytesPerStep += t.interBytes;
@@ -228,6 +238,7 @@ nlohmann::json runScenario(const Scenario& s) {
   uniform.kind = "uniform";
   uniform.variation = 0;
   uniform.sourceVariation = 0;
+  uniform.countsBySource.clear();
   const Variant balancedVariant{"balanced (uniform traffic)", uniform, "contiguous", 0, s.comm};
   const VariantResult main = simulateVariant(s, configured);
   const VariantResult balanced = simulateVariant(s, balancedVariant);
@@ -238,8 +249,8 @@ nlohmann::json runScenario(const Scenario& s) {
   const auto expected = expectedLoad(basePopularities(s, s.traffic, rng), s.experts);
   const auto [lightest, heaviest] = std::minmax_element(expected.begin(), expected.end());
   const bool uniformLoad = *heaviest <= *lightest * (1 + 1e-9);
-  const bool balancedAlready = uniformLoad && s.traffic.variation == 0 && s.traffic.sourceVariation == 0 &&
-                               s.replicateHot == 0 &&
+  const bool balancedAlready = uniformLoad && !s.traffic.bySource() && s.traffic.variation == 0 &&
+                               s.traffic.sourceVariation == 0 && s.replicateHot == 0 &&
                                sameShares(placementOf(s, configured, expected).gpuShare(expected, G),
                                           Placement::contiguous(s.experts, G).gpuShare(expected, G));
   std::vector<Variant> variants;
@@ -295,7 +306,8 @@ nlohmann::json runScenario(const Scenario& s) {
     for (int b = 0; b < G; ++b)
       if (a != b)
         matrix[size_t(a / per)][size_t(b / per)] +=
-            main.firstTokens[size_t(a)] * copyBytes * main.firstShare[size_t(b)];
+            main.firstTokens[size_t(a)] * copyBytes *
+            main.firstShare[size_t(a) % main.firstShare.size()][size_t(b)];
 
   // The first layer's dispatch, split so the parts add up: bandwidth is what its bytes cost spread
   // evenly, imbalance what the skew adds, then per-peer overhead and latency of the slowest GPU.
@@ -336,6 +348,7 @@ nlohmann::json runScenario(const Scenario& s) {
         {"p95", percentile(main.stepSeconds, 0.95) * 1e3},
         {"p99", percentile(main.stepSeconds, 0.99) * 1e3},
         {"samples", toMs(main.stepSeconds)}}},
+      {"traffic_sources", main.firstShare.size()},
       {"slowdown_vs_balanced", balancedMean > 0 ? mainMean / balancedMean : 1.0},
       {"collectives", collectivesJson(main, exchanges, G)},
       {"breakdown", breakdown},

@@ -68,6 +68,48 @@ std::vector<double> basePopularity(const TrafficSpec& s, int E, int layer, std::
   return p;
 }
 
+std::vector<std::vector<double>> sourcePopularities(const TrafficSpec& s, int E, int layer, int gpus,
+                                                    std::mt19937_64& rng) {
+  if (!s.bySource()) return {basePopularity(s, E, layer, rng)};
+  const size_t l = size_t(layer) % s.countsBySource.size();
+  const std::string path = "traffic.counts_by_source[" + std::to_string(l) + "]";
+  const auto& shards = s.countsBySource[l];
+  if (shards.empty())
+    throw UserError(path + ": expected one array of expert counts per source shard, got []");
+  const size_t groups = std::min(shards.size(), size_t(std::max(1, gpus)));
+  std::vector<std::vector<double>> p(groups, std::vector<double>(size_t(E), 0.0));
+  for (size_t g = 0; g < shards.size(); ++g) {
+    const std::string at = path + "[" + std::to_string(g) + "]";
+    if (int(shards[g].size()) != E)
+      throw UserError(at + ": expected " + std::to_string(E) + " expert counts, got " +
+                      std::to_string(shards[g].size()));
+    double total = 0;
+    for (size_t e = 0; e < shards[g].size(); ++e) {
+      const double c = shards[g][e];
+      if (!(c >= 0) || !std::isfinite(c))
+        throw UserError(at + "[" + std::to_string(e) + "]: expected a token count >= 0, got " +
+                        std::to_string(c));
+      p[g % groups][e] += c;
+      total += c;
+    }
+    if (total <= 0)
+      throw UserError(
+          at + ": shard " + std::to_string(g) +
+          " routed no tokens (profile with fewer shards than samples, or drop the per-shard counts)");
+  }
+  for (auto& q : p) normalise(q);
+  return p;
+}
+
+std::string sourcesNote(const MeasuredTraffic& t, int gpus) {
+  if (t.bySource.empty()) return "";
+  const size_t S = t.bySource.front().size();
+  const std::string n = std::to_string(S), G = std::to_string(gpus);
+  if (S > size_t(gpus))
+    return ", per shard: " + n + " shards folded onto " + G + " GPUs (shard s on GPU s mod " + G + ")";
+  return ", per shard: " + n + " shards (GPU g routes like shard g mod " + n + ")";
+}
+
 std::vector<double> stepPopularity(const std::vector<double>& base, double variation, std::mt19937_64& rng) {
   if (variation <= 0) return base;
   std::normal_distribution<double> z(0.0, 1.0);

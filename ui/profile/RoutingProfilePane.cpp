@@ -529,7 +529,7 @@ void RoutingProfilePane::simulateShown() {
     return;
   }
   const auto& p = left_->profile();
-  emit simulateRequested(p.trafficCounts(), int(p.topK), left_->titleLabel()->text());
+  emit simulateRequested(p.traffic(), left_->titleLabel()->text());
 }
 
 bool RoutingProfilePane::exportJson(const QString& path) const {

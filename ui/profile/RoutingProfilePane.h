@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "profile/StoredAnalyses.h"
+#include "sim/TrafficModel.h"
 #include "store/RunSummary.h"
 
 class QCheckBox;
@@ -72,7 +73,7 @@ class RoutingProfilePane : public QWidget {
   int storedProfiles() const { return int(analyses_.profiles.size()); }
 
  signals:
-  void simulateRequested(const std::vector<std::vector<double>>& counts, int topK, const QString& what);
+  void simulateRequested(const sim::MeasuredTraffic& traffic, const QString& what);
   void jobFinished(bool ok, const QString& message);  // a profile or reassignment ended
   void storedLoaded(int profiles);
 

@@ -219,10 +219,12 @@ void SimulatorPane::finished(const SimulationOutcome& o) {
     result_ = o.result;
     results_->setResult(result_);
     exportButton_->setEnabled(true);
-    const QString msg = QString("Simulated %1 GPUs × %2 steps in %3 ms (worker thread)")
-                            .arg(result_.at("gpus").get<int>())
-                            .arg(result_.at("scenario").at("sim").at("steps").get<int>())
-                            .arg(o.seconds * 1e3, 0, 'f', 1);
+    QString msg = QString("Simulated %1 GPUs × %2 steps in %3 ms (worker thread)")
+                      .arg(result_.at("gpus").get<int>())
+                      .arg(result_.at("scenario").at("sim").at("steps").get<int>())
+                      .arg(o.seconds * 1e3, 0, 'f', 1);
+    if (const int sources = result_.value("traffic_sources", 1); sources > 1)
+      msg += QString("; traffic routed per source shard (%1 shards)").arg(sources);
     showMessage(msg, false);
     emit simulated(true, msg);
   }
@@ -246,34 +248,38 @@ void SimulatorPane::applyRouting(const MeasuredRouting& r) {
     return;
   }
   QString msg;
-  const bool ok =
-      useTraffic(r.counts, r.topK, QString("run %1's expert counts at step %2").arg(r.run).arg(r.step), msg);
+  const bool ok = useTraffic({r.counts, {}, r.topK},
+                             QString("run %1's expert counts at step %2").arg(r.run).arg(r.step), msg);
   emit routingLoaded(ok, msg);
   if (ok) run();
 }
 
-bool SimulatorPane::simulateMeasuredTraffic(const std::vector<std::vector<double>>& counts, int topK,
-                                            const QString& what) {
+bool SimulatorPane::simulateMeasuredTraffic(const sim::MeasuredTraffic& traffic, const QString& what) {
   QString msg;
-  const bool ok = useTraffic(counts, topK, what, msg);
+  const bool ok = useTraffic(traffic, what, msg);
   if (ok) run();
   return ok;
 }
 
-bool SimulatorPane::useTraffic(const std::vector<std::vector<double>>& counts, int topK, const QString& what,
-                               QString& msg) {
+bool SimulatorPane::useTraffic(const sim::MeasuredTraffic& traffic, const QString& what, QString& msg) {
+  int gpus = 0, topK = 0;
   try {
-    form_->setConfig(sim::withMeasuredTraffic(form_->config(), counts, topK));
+    const auto doc = sim::withMeasuredTraffic(form_->config(), traffic);
+    const sim::Scenario checked = sim::Scenario::fromJson(doc);  // names a bad shard before the form takes it
+    gpus = checked.cluster.gpus();
+    topK = checked.topK;
+    form_->setConfig(doc);
   } catch (const std::exception& e) {
     msg = QString::fromUtf8(e.what());
     showMessage(msg, true);
     return false;
   }
-  msg = QString("Traffic: %1 (%2 MoE layers × %3 experts, top-%4)")
+  msg = QString("Traffic: %1 (%2 MoE layers × %3 experts, top-%4%5)")
             .arg(what)
-            .arg(counts.size())
-            .arg(counts.front().size())
-            .arg(topK);
+            .arg(traffic.counts.size())
+            .arg(traffic.counts.front().size())
+            .arg(topK)
+            .arg(QString::fromStdString(sim::sourcesNote(traffic, gpus)));
   showMessage(msg, false);
   return true;
 }

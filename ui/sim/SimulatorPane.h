@@ -12,6 +12,10 @@ class QSpinBox;
 class QPushButton;
 class QLabel;
 
+namespace moelab::sim {
+struct MeasuredTraffic;
+}
+
 namespace moelab::ui {
 
 class ScenarioForm;
@@ -45,10 +49,10 @@ class SimulatorPane : public QWidget {
   bool loadScenarioFile(const QString& path);               // false (message shown) when invalid
   void run();                                               // simulate the form's scenario
   void useRunRouting(qint64 run, int64_t step);             // step < 0: the run's latest counts
-  // Measured tokens per expert, one array per MoE layer, become the form's traffic and the scenario
-  // runs (a routing profile's "Simulate this profile"); `what` names the source in the status line.
-  // false (message shown) when the counts cannot be used.
-  bool simulateMeasuredTraffic(const std::vector<std::vector<double>>& counts, int topK, const QString& what);
+  // Measured tokens per expert, per MoE layer (and per source shard when measured), become the
+  // form's traffic and the scenario runs (a routing profile's "Simulate this profile"); `what`
+  // names the source in the status line. false (message shown) when the counts cannot be used.
+  bool simulateMeasuredTraffic(const sim::MeasuredTraffic& traffic, const QString& what);
   bool exportCsv(const QString& path) const;
   bool exportJson(const QString& path) const;
 
@@ -67,8 +71,7 @@ class SimulatorPane : public QWidget {
  private:
   void finished(const SimulationOutcome& o);
   void applyRouting(const MeasuredRouting& r);
-  bool useTraffic(const std::vector<std::vector<double>>& counts, int topK, const QString& what,
-                  QString& msg);
+  bool useTraffic(const sim::MeasuredTraffic& traffic, const QString& what, QString& msg);
   void showMessage(const QString& text, bool error);
   ScenarioForm* form_;
   SimulationResultView* results_;

@@ -43,6 +43,14 @@ class AnalysisCliTest : public CliHarness {
     QVERIFY2(sim.code == 0, qPrintable(sim.err));
     QVERIFY(sim.err.contains("traffic: profile " + QString::number(id)));
     QCOMPARE(json(sim)["scenario"]["model"]["num_experts"].get<int>(), 4);
+    // The profile's two shards route as themselves: GPUs 0, 2, 4, 6 like shard 0, the others like 1.
+    QVERIFY2(sim.err.contains("per shard: 2 shards (GPU g routes like shard g mod 2)"), qPrintable(sim.err));
+    QCOMPARE(json(sim)["traffic_sources"].get<int>(), 2);
+    const auto bySource = json(sim)["scenario"]["traffic"]["counts_by_source"];
+    QCOMPARE(bySource.size(), size_t(2));
+    for (size_t e = 0; e < 4; ++e)
+      QCOMPARE(bySource[0][0][e].get<double>() + bySource[0][1][e].get<double>(),
+               p["layers"][0]["counts"][e].get<double>());
     auto missing = cli({"simulate", "sc.json", "--traffic-from-profile", "999", "--db", "a.db"});
     QCOMPARE(missing.code, 2);
     QVERIFY(missing.err.contains("no routing profile with id 999"));

@@ -26,17 +26,19 @@ Scenario scenario(nlohmann::json overrides) {
   return Scenario::fromJson(doc);
 }
 
-MoeExchange randomExchange(int gpus, std::mt19937_64& rng) {
+// `sources` groups of GPUs, each routing by its own random shares.
+MoeExchange randomExchange(int gpus, std::mt19937_64& rng, int sources = 1) {
   std::uniform_real_distribution<double> u(1.0, 5.0);
   MoeExchange x;
   x.topK = 4;
   x.bytesPerCopy = 7168;
-  for (int g = 0; g < gpus; ++g) {
-    x.tokens.push_back(1000 * u(rng));
-    x.gpuShare.push_back(u(rng));
+  for (int g = 0; g < gpus; ++g) x.tokens.push_back(1000 * u(rng));
+  x.gpuShare.assign(size_t(sources), {});
+  for (auto& share : x.gpuShare) {
+    for (int g = 0; g < gpus; ++g) share.push_back(u(rng));
+    const double sum = std::accumulate(share.begin(), share.end(), 0.0);
+    for (auto& v : share) v /= sum;
   }
-  const double sum = std::accumulate(x.gpuShare.begin(), x.gpuShare.end(), 0.0);
-  for (auto& s : x.gpuShare) s /= sum;
   return x;
 }
 
@@ -83,17 +85,71 @@ class NetworkSimTest : public QObject {
         Scenario s = scenario({{"cluster", {{"nodes", 4}}}});
         CommSpec comm{parseAlgorithm(name), maxNodes,
                       AlgorithmCosts::defaults(parseAlgorithm(name), s.cluster)};
-        MoeExchange x = randomExchange(s.cluster.gpus(), rng);
-        for (bool reverse : {false, true}) {
-          x.reverse = reverse;
-          auto r = simulateCollective(s.cluster, comm, x);
-          double sent = std::accumulate(r.sentBytes.begin(), r.sentBytes.end(), 0.0);
-          double received = std::accumulate(r.receivedBytes.begin(), r.receivedBytes.end(), 0.0);
-          QVERIFY2(std::abs(sent - received) <= 1e-9 * sent, name.c_str());
-          QVERIFY(std::abs(sent - (r.intraBytes + r.interBytes)) <= 1e-9 * sent);
-          QVERIFY(std::abs(r.seconds - (r.bandwidthSeconds + r.perPeerSeconds + r.latencySeconds)) <= 1e-12);
+        for (int sources : {1, 3, 32}) {
+          MoeExchange x = randomExchange(s.cluster.gpus(), rng, sources);
+          for (bool reverse : {false, true}) {
+            x.reverse = reverse;
+            auto r = simulateCollective(s.cluster, comm, x);
+            double sent = std::accumulate(r.sentBytes.begin(), r.sentBytes.end(), 0.0);
+            double received = std::accumulate(r.receivedBytes.begin(), r.receivedBytes.end(), 0.0);
+            QVERIFY2(std::abs(sent - received) <= 1e-9 * sent, name.c_str());
+            QVERIFY(std::abs(sent - (r.intraBytes + r.interBytes)) <= 1e-9 * sent);
+            QVERIFY(std::abs(r.seconds - (r.bandwidthSeconds + r.perPeerSeconds + r.latencySeconds)) <=
+                    1e-12);
+          }
         }
       }
+  }
+  // Sources that route alike give exactly the one-source volumes; shards that keep their tokens at
+  // home (shard g's tokens to the experts on GPU g) send nothing, where their summed counts alone
+  // (uniform) would cross every NIC.
+  void perShardTrafficRoutesEachSourceByItsOwnCounts() {
+    std::mt19937_64 rng(5);
+    for (const auto& name : algorithmNames()) {
+      Scenario s = scenario({{"cluster", {{"nodes", 4}}}});
+      const CommSpec comm{parseAlgorithm(name), 2, AlgorithmCosts::defaults(parseAlgorithm(name), s.cluster)};
+      MoeExchange one = randomExchange(s.cluster.gpus(), rng), four = one;
+      four.gpuShare.assign(4, one.gpuShare[0]);
+      const auto a = exchangeVolumes(s.cluster, comm, one), b = exchangeVolumes(s.cluster, comm, four);
+      for (int g = 0; g < s.cluster.gpus(); ++g) {
+        QVERIFY(std::abs(a.interRecv[size_t(g)] - b.interRecv[size_t(g)]) <= 1e-9 * a.interRecv[size_t(g)]);
+        QVERIFY(std::abs(a.intraRecv[size_t(g)] - b.intraRecv[size_t(g)]) <= 1e-9 * a.intraRecv[size_t(g)]);
+      }
+      QVERIFY(std::abs(a.nodeCopiesPerToken - b.nodeCopiesPerToken) < 1e-12);
+    }
+    const int G = 16;  // 2 nodes x 8 GPUs, one expert per GPU
+    std::vector<std::vector<double>> local(size_t(G), std::vector<double>(size_t(G), 0.0));
+    for (int g = 0; g < G; ++g) local[size_t(g)][size_t(g)] = 100;
+    auto run = [&](bool perShard) {
+      nlohmann::json traffic = {{"kind", "counts"}, {"counts", {std::vector<double>(size_t(G), 100.0)}}};
+      if (perShard) traffic["counts_by_source"] = {local};
+      return runScenario(scenario({{"cluster", {{"nodes", 2}}},
+                                   {"model", {{"num_experts", G}, {"top_k", 1}}},
+                                   {"traffic", traffic},
+                                   {"compare", {{"uniform", true}}}}));
+    };
+    const auto summed = run(false), sharded = run(true);
+    QCOMPARE(summed["traffic_sources"].get<int>(), 1);
+    QCOMPARE(sharded["traffic_sources"].get<int>(), G);
+    QVERIFY(collective(summed, "dispatch")["nic_bytes_per_gpu"].get<double>() > 0);
+    QCOMPARE(collective(sharded, "dispatch")["nic_bytes_per_gpu"].get<double>(), 0.0);
+    QCOMPARE(collective(sharded, "dispatch")["nvlink_bytes_per_gpu"].get<double>(), 0.0);
+    QVERIFY(sharded["step_ms"]["mean"].get<double>() < summed["step_ms"]["mean"].get<double>());
+    for (const auto& row : sharded["traffic_matrix"]["bytes"])
+      for (double cell : row) QCOMPARE(cell, 0.0);
+    // Against balanced traffic, not hidden as "already balanced": the summed counts are uniform.
+    QCOMPARE(sharded["comparison"].size(), size_t(2));
+    // More shards than GPUs fold onto them: 32 shards on 16 GPUs, shard s on GPU s mod 16.
+    auto folded = local;
+    folded.insert(folded.end(), local.begin(), local.end());
+    auto s32 = runScenario(scenario({{"cluster", {{"nodes", 2}}},
+                                     {"model", {{"num_experts", G}, {"top_k", 1}}},
+                                     {"traffic",
+                                      {{"kind", "counts"},
+                                       {"counts", {std::vector<double>(size_t(G), 200.0)}},
+                                       {"counts_by_source", {folded}}}}}));
+    QCOMPARE(s32["traffic_sources"].get<int>(), G);
+    QCOMPARE(collective(s32, "dispatch")["nic_bytes_per_gpu"].get<double>(), 0.0);
   }
   // top-8 of 256 experts on 4 nodes: ~3.6 node copies per token instead of 8 (expert) copies;
   // the node limit caps it, and hierarchical moves fewer bytes over the NICs than flat.
@@ -293,6 +349,19 @@ class NetworkSimTest : public QObject {
     counts[5] = -3;
     QVERIFY(errorOf({{"traffic", {{"kind", "counts"}, {"counts", {counts}}}}})
                 .startsWith("traffic.counts[0][5]: expected a token count >= 0"));
+    const std::vector<double> even(64, 1.0);
+    QVERIFY(errorOf({{"traffic", {{"kind", "zipf"}, {"counts_by_source", {{even}}}}}})
+                .startsWith("traffic.counts_by_source: only with traffic.kind = counts"));
+    QVERIFY(errorOf({{"traffic",
+                      {{"kind", "counts"}, {"counts", {even}}, {"counts_by_source", {{even}, {even}}}}}})
+                .startsWith("traffic.counts_by_source: expected 1 layers like traffic.counts, got 2"));
+    QVERIFY(errorOf({{"traffic",
+                      {{"kind", "counts"},
+                       {"counts", {even}},
+                       {"counts_by_source", {{even, std::vector<double>(64, 0.0)}}}}}})
+                .startsWith("traffic.counts_by_source[0][1]: shard 1 routed no tokens"));
+    QVERIFY(errorOf({{"traffic", {{"kind", "counts"}, {"counts", {even}}, {"counts_by_source", {{{1, 2}}}}}}})
+                .startsWith("traffic.counts_by_source[0][0]: expected 64 expert counts, got 2"));
     QVERIFY(errorOf({{"placement", {{"replicate_hot", 65}}}})
                 .startsWith("placement.replicate_hot: expected at most"));
     QVERIFY(errorOf({{"cluster", {{"nodes", 65536}, {"gpus_per_node", 64}}}})

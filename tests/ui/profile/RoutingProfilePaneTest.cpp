@@ -144,10 +144,11 @@ class RoutingProfilePaneTest : public CliHarness {
     open(pane);
     SimulatorPane sim;
     connect(&pane, &RoutingProfilePane::simulateRequested, &sim,
-            [&](const std::vector<std::vector<double>>& counts, int topK, const QString& what) {
-              sim.simulateMeasuredTraffic(counts, topK, what);
+            [&](const sim::MeasuredTraffic& traffic, const QString& what) {
+              sim.simulateMeasuredTraffic(traffic, what);
             });
     QSignalSpy simulated(&sim, &SimulatorPane::simulated);
+    QVERIFY(pane.selectProfile(1));  // the first test's profile, split into 2 shards
     QVERIFY(pane.simulateButton()->isEnabled());
     pane.simulateButton()->click();
     QVERIFY(simulated.wait(30000));
@@ -159,6 +160,16 @@ class RoutingProfilePaneTest : public CliHarness {
     for (size_t e = 0; e < shown.size(); ++e)
       QCOMPARE(cfg["traffic"]["counts"][0][e].get<double>(), double(shown[e]));
     QCOMPARE(cfg["model"]["top_k"].get<int>(), 2);
+    // Per shard too: each source shard's counts, and the status line says how GPUs map to shards.
+    const auto& byShard = pane.leftView()->profile().layers[1].byShard;
+    QCOMPARE(byShard.size(), size_t(2));
+    QCOMPARE(cfg["traffic"]["counts_by_source"].size(), size_t(2));
+    for (size_t g = 0; g < 2; ++g)
+      for (size_t e = 0; e < byShard[g].size(); ++e)
+        QCOMPARE(cfg["traffic"]["counts_by_source"][1][g][e].get<double>(), double(byShard[g][e]));
+    QVERIFY2(sim.statusLabel()->text().contains("per source shard (2 shards)"),
+             qPrintable(sim.statusLabel()->text()));
+    QCOMPARE(sim.result()["traffic_sources"].get<int>(), 2);
   }
 
   void reassignmentTableComparesStrategiesWithTopK() {
