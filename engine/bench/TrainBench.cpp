@@ -37,7 +37,8 @@ double gemmRate(int64_t m, int64_t k, int64_t n) {
 
 }  // namespace
 
-BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps) {
+BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps,
+                          bool opShapes) {
   BenchResult r;
   const auto& t = cfg.train;
   if (t.threads > 0) torch::set_num_threads(int(t.threads));
@@ -59,7 +60,7 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   const int64_t V = model->cfg.vocabSize, B = t.batchSize, T = r.seqLength;
   auto tokens = torch::randint(V, {B, T + 1}, torch::kLong);
   auto inputs = tokens.slice(1, 0, T).contiguous(), targets = tokens.slice(1, 1, T + 1).contiguous();
-  std::vector<double> fwdBwd, update;
+  std::vector<double> fwd, bwd, fwdBwd, update;
   for (int i = 0; i < warmupSteps + steps; ++i) {
     auto s = std::chrono::steady_clock::now();
     StepResult step = trainStep(model, opt, inputs, targets, {}, t.gradClip);
@@ -67,12 +68,17 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
     if (i >= warmupSteps) {
       r.stepSeconds.push_back(seconds(s));
       fwdBwd.push_back(step.forwardBackwardSeconds);
+      fwd.push_back(step.forwardSeconds);
+      bwd.push_back(step.forwardBackwardSeconds - step.forwardSeconds);
       update.push_back(r.stepSeconds.back() - step.forwardBackwardSeconds);
     }
   }
   r.medianStepSeconds = median(r.stepSeconds);
   r.medianForwardBackwardSeconds = median(fwdBwd);
   r.medianOptimizerSeconds = median(update);
+  r.medianForwardSeconds = median(fwd);
+  r.medianBackwardSeconds = median(bwd);
+  r.profile = profileOps([&] { trainStep(model, opt, inputs, targets, {}, t.gradClip); }, opShapes);
   r.tokensPerSecond = double(B * T) / r.medianStepSeconds;
   r.flopsPerToken = 3.0 * model->forwardFlopsPerToken(T);
   r.achievedGflops = r.flopsPerToken * r.tokensPerSecond / 1e9;
@@ -81,7 +87,8 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   r.matmulGflops["NxDx4D"] = gemmRate(N, D, 4 * D);
   r.matmulGflops["NxDxV"] = gemmRate(N, D, V);
   for (auto& [k, v] : r.matmulGflops) r.peakMatmulGflops = std::max(r.peakMatmulGflops, v);
-  r.mfu = r.achievedGflops / r.peakMatmulGflops;
+  r.referenceGflops = r.matmulGflops["2048x2048x2048"];
+  r.mfu = r.achievedGflops / r.referenceGflops;
   r.peakRssMb = peakRssMb();
   return r;
 }

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/OpProfile.h"
 #include "config/ExperimentConfig.h"
 
 namespace moelab {
@@ -14,16 +15,21 @@ struct BenchResult {
   // The step split in two: forward + backward (grows with routed tokens) and clip + optimizer
   // update (grows with the total parameter count, so with E for a sparse MoE).
   double medianForwardBackwardSeconds = 0, medianOptimizerSeconds = 0;
-  double flopsPerToken = 0;                    // forward + backward (3x forward matmul FLOPs)
-  double achievedGflops = 0;                   // flopsPerToken * tokensPerSecond
+  double medianForwardSeconds = 0, medianBackwardSeconds = 0;  // the first part split
+  double flopsPerToken = 0;                                    // forward + backward (3x forward matmul FLOPs)
+  double achievedGflops = 0;                                   // flopsPerToken * tokensPerSecond
   std::map<std::string, double> matmulGflops;  // reference GEMM rates measured in the same run
   double peakMatmulGflops = 0;                 // the best of those
-  double mfu = 0;                              // achieved / peak
+  double referenceGflops = 0;                  // the 2048^3 GEMM: MFU's denominator
+  double mfu = 0;                              // achieved / reference
+  OpProfile profile;                           // one extra, profiled step: GEMM time vs the rest
   double peakRssMb = 0;
 };
 
 // Times full training steps (forward, backward, clip, AdamW) of the config's model on random token
 // ids of the config's shape: a speed measurement, not training. vocab: the tokenizer's size.
-BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps);
+// opShapes: the profiled step's operators are split by input shapes.
+BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps,
+                          bool opShapes = false);
 
 }  // namespace moelab

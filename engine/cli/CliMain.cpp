@@ -58,7 +58,7 @@ Usage:
   moelab-cli data fetch NAME... [--data-dir D] [--mirror URL]   (wikitext-2 gpt2-bpe tinyshakespeare lambada)
   moelab-cli data list [--data-dir D] [--quick]                (SHA-256 checked; --quick: presence only;
                                                                  exit 1 when a file is damaged)
-  moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--data-dir D] [--json]
+  moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--data-dir D] [--op-shapes] [--json]
   moelab-cli simulate SCENARIO.json [--set path=value]... [--json] [--csv OUT] [--bench]
                    [--traffic-from-run ID [--step N] | --traffic-from-profile ID] [--db F]
                           (expert-parallel all-to-all simulator; a sparse_moe run's logged expert

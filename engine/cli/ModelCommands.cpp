@@ -75,8 +75,18 @@ int paramsCommand(const Words& words) {
   return 0;
 }
 
+static nlohmann::json profileJson(const OpProfile& p) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& o : p.ops)
+    ops.push_back({{"name", o.name}, {"self_seconds", o.selfSeconds}, {"calls", o.calls}});
+  return {{"step_seconds", p.totalSeconds},
+          {"gemm_seconds", p.gemmSeconds},
+          {"other_seconds", p.totalSeconds - p.gemmSeconds},
+          {"ops", ops}};
+}
+
 int benchCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {"json"}, {"steps", "warmup", "set", "threads", "data-dir"});
+  auto a = CliArgs::parse(words, {"json", "op-shapes"}, {"steps", "warmup", "set", "threads", "data-dir"});
   if (a.positional.size() != 1) throw UserError("bench takes one CONFIG file");
   auto overrides = a.all("set");
   if (a.has("threads")) overrides.push_back("train.threads=" + a.get("threads"));
@@ -84,7 +94,8 @@ int benchCommand(const Words& words) {
   setThreads(cfg.train.threads);
   int steps = int(a.getInt("steps", 5)), warmup = int(a.getInt("warmup", 1));
   if (steps < 1) throw UserError("--steps: expected an integer >= 1");
-  BenchResult r = benchTraining(cfg, vocabForConfig(cfg, a.get("data-dir")), steps, warmup);
+  BenchResult r =
+      benchTraining(cfg, vocabForConfig(cfg, a.get("data-dir")), steps, warmup, a.has("op-shapes"));
   nlohmann::json out = {{"config", a.positional[0]},
                         {"architecture", cfg.model.architecture},
                         {"parameters", r.parameters},
@@ -97,11 +108,15 @@ int benchCommand(const Words& words) {
                         {"tokens_per_second", r.tokensPerSecond},
                         {"median_forward_backward_seconds", r.medianForwardBackwardSeconds},
                         {"median_optimizer_seconds", r.medianOptimizerSeconds},
+                        {"median_forward_seconds", r.medianForwardSeconds},
+                        {"median_backward_seconds", r.medianBackwardSeconds},
                         {"flops_per_token", r.flopsPerToken},
                         {"achieved_gflops", r.achievedGflops},
                         {"matmul_gflops", r.matmulGflops},
                         {"peak_matmul_gflops", r.peakMatmulGflops},
+                        {"reference_gflops", r.referenceGflops},
                         {"mfu", r.mfu},
+                        {"profile", profileJson(r.profile)},
                         {"peak_rss_mb", r.peakRssMb}};
   if (a.has("json")) {
     std::cout << out.dump(2) << "\n";
@@ -110,14 +125,22 @@ int benchCommand(const Words& words) {
   std::printf("%s: %.2fM parameters, batch %ldx%ld, %ld threads, %ld timed steps\n",
               cfg.model.architecture.c_str(), double(r.parameters) / 1e6, long(r.batchSize),
               long(r.seqLength), long(r.threads), long(r.steps));
-  std::printf("  step time (median)   %.3f s  (forward+backward %.3f s, clip+optimizer %.3f s)\n",
-              r.medianStepSeconds, r.medianForwardBackwardSeconds, r.medianOptimizerSeconds);
+  std::printf("  step time (median)   %.3f s  (forward %.3f s, backward %.3f s, clip+optimizer %.3f s)\n",
+              r.medianStepSeconds, r.medianForwardSeconds, r.medianBackwardSeconds, r.medianOptimizerSeconds);
   std::printf("  tokens/s             %.0f\n", r.tokensPerSecond);
   std::printf("  model FLOPs/token    %.1f MFLOP (fwd+bwd)\n  achieved             %.1f GFLOP/s\n",
               r.flopsPerToken / 1e6, r.achievedGflops);
   for (auto& [k, v] : r.matmulGflops) std::printf("  matmul %-14s %.1f GFLOP/s\n", k.c_str(), v);
-  std::printf("  MFU                  %.1f%% of %.1f GFLOP/s\n  peak RSS             %.0f MB\n", 100 * r.mfu,
-              r.peakMatmulGflops, r.peakRssMb);
+  std::printf("  MFU                  %.1f%% of the 2048^3 rate (%.1f%% of the best, %.1f GFLOP/s)\n",
+              100 * r.mfu, 100 * r.achievedGflops / r.peakMatmulGflops, r.peakMatmulGflops);
+  std::printf("  peak RSS             %.0f MB\n", r.peakRssMb);
+  const OpProfile& p = r.profile;
+  std::printf("one profiled step: %.3f s, GEMMs %.3f s (%.0f%%), everything else %.3f s; by self time:\n",
+              p.totalSeconds, p.gemmSeconds, 100 * p.gemmSeconds / p.totalSeconds,
+              p.totalSeconds - p.gemmSeconds);
+  for (size_t i = 0; i < p.ops.size() && i < (a.has("op-shapes") ? 30 : 12); ++i)
+    std::printf("  %-34s %8.1f ms %5.1f%% %6ld calls\n", p.ops[i].name.c_str(), p.ops[i].selfSeconds * 1e3,
+                100 * p.ops[i].selfSeconds / p.totalSeconds, long(p.ops[i].calls));
   return 0;
 }
 

@@ -31,6 +31,7 @@ StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, c
   if (aux.defined()) loss = lm + aux;
   r.lmLoss = lm.item<double>();
   r.totalLoss = aux.defined() ? loss.item<double>() : r.lmLoss;
+  r.forwardSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Checked before backward and before the update: a non-finite value must never reach AdamW
   // (one NaN gradient turns every weight it touches into NaN, and a later save would keep them).
   if (!std::isfinite(r.totalLoss)) {

@@ -10,10 +10,11 @@ namespace moelab {
 // What one optimizer step did. When `diverged` is set the update was skipped: the weights and the
 // optimizer state are those from before the step.
 struct StepResult {
-  double lmLoss = 0;     // cross-entropy over the batch's real targets
-  double totalLoss = 0;  // lmLoss + weighted auxiliary losses (sparse_moe)
-  double gradNorm = 0;   // global L2 norm before clipping; NaN when the loss was already non-finite
-  double forwardBackwardSeconds = 0;
+  double lmLoss = 0;          // cross-entropy over the batch's real targets
+  double totalLoss = 0;       // lmLoss + weighted auxiliary losses (sparse_moe)
+  double gradNorm = 0;        // global L2 norm before clipping; NaN when the loss was already non-finite
+  double forwardSeconds = 0;  // forward and loss
+  double forwardBackwardSeconds = 0;  // forward, loss and backward
   bool diverged = false;
   std::string problem;  // what was non-finite, e.g. "auxiliary loss is nan"
 };
