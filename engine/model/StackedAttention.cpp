@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model/FastDropout.h"
+#include "model/SmallBatchedMatmul.h"
 #include "model/StackedNorm.h"
 
 namespace moelab {
@@ -32,11 +33,15 @@ StackedAttentionImpl::StackedAttentionImpl(int64_t e, const ModelConfig& cfg)
 torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               double dropout, bool training) {
   const int64_t G = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3), Hkv = k.size(1), group = H / Hkv;
-  auto qg = q.reshape({G, Hkv, group, T, hd}) * (1.0 / std::sqrt(double(hd)));
-  auto scores = torch::matmul(qg, k.unsqueeze(2).transpose(-2, -1));  // [G, Hkv, group, T, T]
+  // A query group's rows stacked ([group*T, hd]) share their KV head's keys and values: one product
+  // per KV head, no broadcast copies of k and v.
+  auto qg = q.reshape({G * Hkv, group * T, hd}) * (1.0 / std::sqrt(double(hd)));
+  auto scores =
+      smallBatchedMatmul(qg, k.reshape({G * Hkv, T, hd}), /*transposeB=*/true).view({G, Hkv, group, T, T});
   auto future = torch::ones({T, T}, torch::dtype(torch::kBool).device(q.device())).triu(1);
   auto att = fastDropout(torch::softmax(scores.masked_fill(future, -INFINITY), -1), dropout, training);
-  return torch::matmul(att, v.unsqueeze(2)).reshape({G, H, T, hd});
+  return smallBatchedMatmul(att.reshape({G * Hkv, group * T, T}), v.reshape({G * Hkv, T, hd}))
+      .view({G, H, T, hd});
 }
 
 torch::Tensor StackedAttentionImpl::forward(const torch::Tensor& x, int64_t B, int64_t T) {

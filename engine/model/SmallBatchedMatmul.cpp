@@ -1,0 +1,79 @@
+#include "model/SmallBatchedMatmul.h"
+
+#include <ATen/Parallel.h>
+
+#ifdef MOELAB_HAVE_DNNL
+// oneDNN's row-major C API (dnnl.h), declared here: the library comes with LibTorch, its headers
+// (libdnnl-dev) are not needed for this one function.
+extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                          int64_t ldc);
+#endif
+
+namespace moelab {
+namespace {
+
+bool fastPath(const torch::Tensor& a, const torch::Tensor& b) {
+#ifdef MOELAB_HAVE_DNNL
+  return a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == torch::kFloat &&
+         b.scalar_type() == torch::kFloat && a.dim() == 3 && b.dim() == 3;
+#else
+  return false;
+#endif
+}
+
+torch::Tensor bmmOf(const torch::Tensor& a, bool ta, const torch::Tensor& b, bool tb) {
+  return torch::bmm(ta ? a.transpose(1, 2) : a, tb ? b.transpose(1, 2) : b);
+}
+
+// op(a[i]) · op(b[i]) for contiguous a, b; op = transpose when its flag is set.
+torch::Tensor gemmBatch(const torch::Tensor& a, bool ta, const torch::Tensor& b, bool tb) {
+#ifdef MOELAB_HAVE_DNNL
+  const int64_t batch = a.size(0), M = ta ? a.size(2) : a.size(1), K = ta ? a.size(1) : a.size(2);
+  const int64_t N = tb ? b.size(1) : b.size(2);
+  TORCH_CHECK((tb ? b.size(2) : b.size(1)) == K && b.size(0) == batch, "smallBatchedMatmul: shapes ",
+              a.sizes(), " and ", b.sizes(), " do not multiply");
+  auto c = torch::empty({batch, M, N}, a.options());
+  const float *ap = a.data_ptr<float>(), *bp = b.data_ptr<float>();
+  float* cp = c.data_ptr<float>();
+  const int64_t lda = a.size(2), ldb = b.size(2), sa = a.size(1) * a.size(2), sb = b.size(1) * b.size(2);
+  at::parallel_for(0, batch, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, ap + i * sa, lda, bp + i * sb, ldb, 0.0f,
+                 cp + i * M * N, N);
+  });
+  return c;
+#else
+  return bmmOf(a, ta, b, tb);
+#endif
+}
+
+struct SmallBatchedMatmulFn : torch::autograd::Function<SmallBatchedMatmulFn> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a,
+                               const torch::Tensor& b, bool transposeB) {
+    auto ac = a.contiguous(), bc = b.contiguous();
+    ctx->save_for_backward({ac, bc});
+    ctx->saved_data["tb"] = transposeB;
+    return gemmBatch(ac, false, bc, transposeB);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &a = saved[0], &b = saved[1];
+    const bool tb = ctx->saved_data["tb"].toBool();
+    auto g = grads[0].contiguous();
+    // c = a·b:   da = g·bᵀ, db = aᵀ·g.      c = a·bᵀ:  da = g·b,  db = gᵀ·a.
+    auto da = gemmBatch(g, false, b, !tb);
+    auto db = tb ? gemmBatch(g, true, a, false) : gemmBatch(a, true, g, false);
+    return {da, db, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor smallBatchedMatmul(const torch::Tensor& a, const torch::Tensor& b, bool transposeB) {
+  if (!fastPath(a, b)) return bmmOf(a, false, b, transposeB);
+  return SmallBatchedMatmulFn::apply(a, b, transposeB);
+}
+
+}  // namespace moelab
