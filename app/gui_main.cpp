@@ -10,8 +10,10 @@
 #include "ScreenshotTour.h"
 #include "bench/UiBench.h"
 #include "experiment/ExperimentPane.h"
+#include "util/OpenMpWaitPolicy.h"
 
 int main(int argc, char** argv) {
+  moelab::restartWithPassiveOpenMpWaiting(argv);  // before Qt or LibTorch start any thread
   QApplication app(argc, argv);
   QApplication::setApplicationName("MoE Lab");
   QApplication::setOrganizationName("MoE Lab");

@@ -20,7 +20,8 @@ struct BenchResult {
   double achievedGflops = 0;                                   // flopsPerToken * tokensPerSecond
   std::map<std::string, double> matmulGflops;  // reference GEMM rates measured in the same run
   double peakMatmulGflops = 0;                 // the best of those
-  double referenceGflops = 0;                  // the 2048^3 GEMM: MFU's denominator
+  double referenceGflops = 0;                  // the 2048^3 GEMM: MFU's denominator (median of samples)
+  std::vector<double> referenceSamples;        // 2048^3 rates, one after each timed step, 5 at the end
   double mfu = 0;                              // achieved / reference
   OpProfile profile;                           // one extra, profiled step: GEMM time vs the rest
   double peakRssMb = 0;

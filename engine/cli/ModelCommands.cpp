@@ -1,4 +1,5 @@
 // params, bench, export-weights: commands that build or load a model without training it.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "io/WeightExport.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
+#include "util/OpenMpWaitPolicy.h"
 
 namespace moelab::cli {
 namespace {
@@ -115,22 +117,27 @@ int benchCommand(const Words& words) {
                         {"matmul_gflops", r.matmulGflops},
                         {"peak_matmul_gflops", r.peakMatmulGflops},
                         {"reference_gflops", r.referenceGflops},
+                        {"reference_gflops_samples", r.referenceSamples},
                         {"mfu", r.mfu},
                         {"profile", profileJson(r.profile)},
-                        {"peak_rss_mb", r.peakRssMb}};
+                        {"peak_rss_mb", r.peakRssMb},
+                        {"omp_wait_policy", openMpWaitPolicy()}};
   if (a.has("json")) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::printf("%s: %.2fM parameters, batch %ldx%ld, %ld threads, %ld timed steps\n",
+  std::printf("%s: %.2fM parameters, batch %ldx%ld, %ld threads (OpenMP wait %s), %ld timed steps\n",
               cfg.model.architecture.c_str(), double(r.parameters) / 1e6, long(r.batchSize),
-              long(r.seqLength), long(r.threads), long(r.steps));
+              long(r.seqLength), long(r.threads), openMpWaitPolicy(), long(r.steps));
   std::printf("  step time (median)   %.3f s  (forward %.3f s, backward %.3f s, clip+optimizer %.3f s)\n",
               r.medianStepSeconds, r.medianForwardSeconds, r.medianBackwardSeconds, r.medianOptimizerSeconds);
   std::printf("  tokens/s             %.0f\n", r.tokensPerSecond);
   std::printf("  model FLOPs/token    %.1f MFLOP (fwd+bwd)\n  achieved             %.1f GFLOP/s\n",
               r.flopsPerToken / 1e6, r.achievedGflops);
   for (auto& [k, v] : r.matmulGflops) std::printf("  matmul %-14s %.1f GFLOP/s\n", k.c_str(), v);
+  const auto [lo, hi] = std::minmax_element(r.referenceSamples.begin(), r.referenceSamples.end());
+  std::printf("  (2048^3: median of %zu samples between steps, %.0f-%.0f GFLOP/s)\n",
+              r.referenceSamples.size(), *lo, *hi);
   std::printf("  MFU                  %.1f%% of the 2048^3 rate (%.1f%% of the best, %.1f GFLOP/s)\n",
               100 * r.mfu, 100 * r.achievedGflops / r.peakMatmulGflops, r.peakMatmulGflops);
   std::printf("  peak RSS             %.0f MB\n", r.peakRssMb);

@@ -1,6 +1,7 @@
 #include "model/LanguageModel.h"
 
 #include "model/FastDropout.h"
+#include "model/FusedCrossEntropy.h"
 #include "model/StackedNorm.h"
 
 namespace moelab {
@@ -189,9 +190,7 @@ double LanguageModelImpl::forwardFlopsPerToken(int64_t T) const {
 }
 
 torch::Tensor languageModelLoss(const torch::Tensor& logits, const torch::Tensor& targets) {
-  return torch::nn::functional::cross_entropy(
-      logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+  return fusedCrossEntropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), -100);
 }
 
 }  // namespace moelab

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "train/FusedAdamW.h"
+
 namespace moelab {
 namespace {
 std::string describe(double v) {
@@ -24,7 +26,7 @@ StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, c
   const auto start = std::chrono::steady_clock::now();
   StepResult r;
   r.gradNorm = std::numeric_limits<double>::quiet_NaN();
-  optimizer.zero_grad();
+  dropGradients(optimizer);
   auto lm = languageModelLoss(model->forward(inputs, mask), targets);
   auto loss = lm;
   auto aux = model->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
@@ -48,7 +50,7 @@ StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, c
   if (!std::isfinite(r.gradNorm)) {
     r.diverged = true;
     r.problem = "gradient norm is " + describe(r.gradNorm) + " (loss " + std::to_string(r.totalLoss) + ")";
-    optimizer.zero_grad();
+    dropGradients(optimizer);
     return r;
   }
   if (gradClip > 0) {

@@ -12,6 +12,7 @@
 
 #include "model/ModelSize.h"
 #include "train/Checkpoint.h"
+#include "train/FusedAdamW.h"
 #include "train/TrainStep.h"
 #include "util/Errors.h"
 #include "util/SystemMemory.h"
@@ -162,7 +163,7 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
                       "training");
   model_ = LanguageModel(modelCfg);
   model_->train();
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
+  optimizer_ = std::make_unique<FusedAdamW>(
       model_->parameters(), torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));
   stepsPerEpoch_ = (data_.train.size() + t.batchSize - 1) / t.batchSize;
   if (t.maxBatchesPerEpoch > 0) stepsPerEpoch_ = std::min(stepsPerEpoch_, t.maxBatchesPerEpoch);
