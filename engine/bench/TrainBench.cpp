@@ -55,6 +55,8 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   r.seqLength = cfg.model.maxSeqLength;
   r.steps = steps;
   torch::manual_seed(uint64_t(t.seed));
+  requirePrecisionSupported(cfg);
+  const Precision precision = trainingPrecision(cfg);
   const ModelConfig modelCfg = resolveModelConfig(cfg, vocab);
   const SystemMemory mem = systemMemory();
   std::string warning = requireTrainingFits(estimateTrainingMemory(modelCfg, t.batchSize), mem.totalBytes,
@@ -73,7 +75,7 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   const GemmProbe reference(2048, 2048, 2048);
   for (int i = 0; i < warmupSteps + steps; ++i) {
     auto s = std::chrono::steady_clock::now();
-    StepResult step = trainStep(model, opt, inputs, targets, {}, t.gradClip);
+    StepResult step = trainStep(model, opt, inputs, targets, {}, t.gradClip, precision);
     if (step.diverged) throw std::runtime_error("bench: " + step.problem);
     if (i >= warmupSteps) {
       r.stepSeconds.push_back(seconds(s));
@@ -89,7 +91,8 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   r.medianOptimizerSeconds = median(update);
   r.medianForwardSeconds = median(fwd);
   r.medianBackwardSeconds = median(bwd);
-  r.profile = profileOps([&] { trainStep(model, opt, inputs, targets, {}, t.gradClip); }, opShapes);
+  r.profile =
+      profileOps([&] { trainStep(model, opt, inputs, targets, {}, t.gradClip, precision); }, opShapes);
   r.tokensPerSecond = double(B * T) / r.medianStepSeconds;
   r.flopsPerToken = 3.0 * model->forwardFlopsPerToken(T);
   r.achievedGflops = r.flopsPerToken * r.tokensPerSecond / 1e9;

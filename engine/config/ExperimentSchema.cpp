@@ -185,6 +185,9 @@ const ConfigSchema& ConfigSchema::experiment() {
       integer("train.seed", 42, 0, {}, "seed for initialisation, data order and dropout"),
       integer("train.log_every", 10, 1, {}, "record training metrics every N steps"),
       integer("train.threads", 0, 0, 1024, "torch intra-op threads (0 = all cores)"),
+      choice("train.precision", "fp32", {"fp32", "bf16"},
+             "fp32, or bf16: the forward pass autocast to bfloat16 (matmuls, attention) with fp32 master "
+             "weights, optimizer and evaluation; needs a CPU with AVX-512 BF16 or AMX (refused elsewhere)"),
       {"train.expert_views",
        FieldType::Boolean,
        true,

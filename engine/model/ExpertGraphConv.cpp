@@ -110,7 +110,9 @@ torch::Tensor GnnCouplerImpl::forward(const torch::Tensor& expertOutputs) {
     auto norms = (rows.defined() ? h.detach().index_select(0, rows) : h.detach()).norm(2, -1).mean(0);
     lastShare = norms / norms.sum().clamp_min(1e-30);
   }
-  return norm(torch::gelu(combine(h.mean(1))));
+  auto combined = torch::gelu(combine(h.mean(1)));
+  // Under bf16 autocast the Linear's output is bf16; LayerNorm's CPU kernel needs its weight's dtype.
+  return norm(combined.to(norm->weight.scalar_type()));
 }
 
 void GnnCouplerImpl::record(bool on, const torch::Tensor& rows) {

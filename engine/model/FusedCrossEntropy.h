@@ -8,8 +8,8 @@ namespace moelab {
 // of exponentials, and (when logits require grad) the gradient softmax - onehot, already divided
 // by the number of counted rows, written straight into a buffer kept for backward. The [N, V]
 // log-softmax, its backward pass and the one-hot fill of nll_loss's backward are never made.
-// Exponentials are AVX2 vectorised where the CPU has it. CPU float32 only; other tensors go to
-// LibTorch's cross_entropy.
+// Exponentials are AVX2 vectorised where the CPU has it (model/VectorMath). CPU float32 only; other tensors
+// go to LibTorch's cross_entropy.
 torch::Tensor fusedCrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets,
                                 int64_t ignoreIndex = -100);
 

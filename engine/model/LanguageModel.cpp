@@ -78,8 +78,10 @@ torch::Tensor LanguageModelImpl::hiddenStates(const torch::Tensor& tokens, const
     else
       x = layer->as<TransformerLayer>()->forward(x);
   }
-  return cfg.rmsNorm() ? rmsNorm(x, finalNormWeight)
-                       : torch::layer_norm(x, {cfg.embedDim}, finalNormWeight, finalNormBias, 1e-5);
+  return cfg.rmsNorm()
+             ? rmsNorm(x, finalNormWeight)
+             : torch::layer_norm(x.to(finalNormWeight.scalar_type()), {cfg.embedDim}, finalNormWeight,
+                                 finalNormBias, 1e-5);  // fp32 statistics under bf16 autocast
 }
 
 torch::Tensor LanguageModelImpl::logitsOf(const torch::Tensor& x) {
@@ -190,7 +192,10 @@ double LanguageModelImpl::forwardFlopsPerToken(int64_t T) const {
 }
 
 torch::Tensor languageModelLoss(const torch::Tensor& logits, const torch::Tensor& targets) {
-  return fusedCrossEntropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), -100);
+  // Under bf16 autocast the head's logits are bf16; the loss is taken in fp32 either way.
+  const auto flat = logits.reshape({-1, logits.size(-1)});
+  return fusedCrossEntropy(flat.scalar_type() == torch::kFloat ? flat : flat.to(torch::kFloat),
+                           targets.reshape({-1}), -100);
 }
 
 }  // namespace moelab

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "model/CausalSoftmax.h"
 #include "model/FastDropout.h"
 #include "model/SmallBatchedMatmul.h"
 #include "model/StackedNorm.h"
@@ -35,13 +36,11 @@ torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, co
   const int64_t G = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3), Hkv = k.size(1), group = H / Hkv;
   // A query group's rows stacked ([group*T, hd]) share their KV head's keys and values: one product
   // per KV head, no broadcast copies of k and v.
-  auto qg = q.reshape({G * Hkv, group * T, hd}) * (1.0 / std::sqrt(double(hd)));
-  auto scores =
-      smallBatchedMatmul(qg, k.reshape({G * Hkv, T, hd}), /*transposeB=*/true).view({G, Hkv, group, T, T});
-  auto future = torch::ones({T, T}, torch::dtype(torch::kBool).device(q.device())).triu(1);
-  auto att = fastDropout(torch::softmax(scores.masked_fill(future, -INFINITY), -1), dropout, training);
-  return smallBatchedMatmul(att.reshape({G * Hkv, group * T, T}), v.reshape({G * Hkv, T, hd}))
-      .view({G, H, T, hd});
+  // The 1/sqrt(hd) scale is applied inside the causal softmax (no pass over q for it).
+  auto scores = smallBatchedMatmul(q.reshape({G * Hkv, group * T, hd}), k.reshape({G * Hkv, T, hd}),
+                                   /*transposeB=*/true);
+  auto att = fastDropout(causalSoftmax(scores, 1.0 / std::sqrt(double(hd))), dropout, training);
+  return smallBatchedMatmul(att, v.reshape({G * Hkv, T, hd})).view({G, H, T, hd});
 }
 
 torch::Tensor StackedAttentionImpl::forward(const torch::Tensor& x, int64_t B, int64_t T) {

@@ -56,7 +56,9 @@ torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Ten
   DispatchPlan plan = router->route(tokens, is_training() ? trainCapacity : evalCapacity);
   auto routed = experts->forward(tokens.index_select(0, plan.tokenIndex), plan.counts);
   auto rows = realTokens.defined() ? realTokens.index_select(0, plan.tokenIndex) : plan.tokenIndex;
-  auto y = torch::zeros_like(x).index_add(0, rows, routed * plan.weight.unsqueeze(1).to(routed.dtype()));
+  // Under bf16 autocast the experts' output is bf16 while x (the residual stream) stays fp32.
+  auto y = torch::zeros_like(x).index_add(
+      0, rows, (routed * plan.weight.unsqueeze(1).to(routed.dtype())).to(x.dtype()));
   if (shared) y = y + shared(x);
   lastAuxLoss = plan.auxLoss;
   lastZLoss = plan.zLoss;

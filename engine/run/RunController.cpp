@@ -11,6 +11,7 @@
 #include "model/ModelSize.h"
 #include "train/Checkpoint.h"
 #include "train/InitFrom.h"
+#include "train/Precision.h"
 #include "util/Errors.h"
 #include "util/SystemMemory.h"
 
@@ -115,6 +116,7 @@ void RunController::createOrReopenRun() {
 void RunController::prepare() {
   try {
     loadConfig();
+    requirePrecisionSupported(cfg_);  // before data or database: nothing to undo
     // train.threads 0: every core. (The desktop app divides cores among its runs through it.)
     torch::set_num_threads(cfg_.train.threads > 0 ? int(cfg_.train.threads)
                                                   : int(std::max(1u, std::thread::hardware_concurrency())));

@@ -22,15 +22,20 @@ double gradientNorm(const std::vector<torch::Tensor>& parameters) {
 }
 
 StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, const torch::Tensor& inputs,
-                     const torch::Tensor& targets, const torch::Tensor& mask, double gradClip) {
+                     const torch::Tensor& targets, const torch::Tensor& mask, double gradClip,
+                     Precision precision) {
   const auto start = std::chrono::steady_clock::now();
   StepResult r;
   r.gradNorm = std::numeric_limits<double>::quiet_NaN();
   dropGradients(optimizer);
-  auto lm = languageModelLoss(model->forward(inputs, mask), targets);
-  auto loss = lm;
-  auto aux = model->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
-  if (aux.defined()) loss = lm + aux;
+  torch::Tensor lm, loss, aux;
+  {
+    AutocastScope autocast(precision);
+    lm = languageModelLoss(model->forward(inputs, mask), targets);
+    loss = lm;
+    aux = model->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
+    if (aux.defined()) loss = lm + aux.to(torch::kFloat);
+  }
   r.lmLoss = lm.item<double>();
   r.totalLoss = aux.defined() ? loss.item<double>() : r.lmLoss;
   r.forwardSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

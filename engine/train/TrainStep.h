@@ -4,6 +4,7 @@
 #include <string>
 
 #include "model/LanguageModel.h"
+#include "train/Precision.h"
 
 namespace moelab {
 
@@ -22,8 +23,11 @@ struct StepResult {
 // One training step, shared by the Trainer and the benchmark so both time the same work:
 // forward, loss (+ auxiliary losses), backward, global gradient norm, clipping (gradClip > 0),
 // AdamW update, aux-free bias update. Non-finite total loss or gradient norm skips the update.
+// precision: Bf16 runs the forward pass and loss under CPU autocast (backward follows the forward's
+// dtypes; weights, gradients and the update stay fp32).
 StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, const torch::Tensor& inputs,
-                     const torch::Tensor& targets, const torch::Tensor& mask, double gradClip);
+                     const torch::Tensor& targets, const torch::Tensor& mask, double gradClip,
+                     Precision precision = Precision::Fp32);
 
 // The global L2 norm of all parameter gradients (as clip_grad_norm_ computes it).
 double gradientNorm(const std::vector<torch::Tensor>& parameters);

@@ -156,6 +156,8 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
       sink_(sink),
       bestValLoss_(std::numeric_limits<double>::infinity()) {
   const auto& t = cfg_.train;
+  requirePrecisionSupported(cfg_);
+  precision_ = trainingPrecision(cfg_);
   torch::manual_seed(uint64_t(t.seed));
   const ModelConfig modelCfg = resolveModelConfig(cfg_, data_.tokenizer->vocabSize());
   // Refuse what cannot fit before LibTorch tries to allocate it (a raw allocation failure otherwise).
@@ -414,7 +416,7 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     Batch b = nextBatch();
     const double lr = learningRateAt(step_);
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
-    StepResult r = trainStep(model_, *optimizer_, b.inputs, b.targets, b.mask, t.gradClip);
+    StepResult r = trainStep(model_, *optimizer_, b.inputs, b.targets, b.mask, t.gradClip, precision_);
     if (r.diverged) {
       // The update was skipped; `last` stays the last good checkpoint (no save here).
       divergence_ = "step " + std::to_string(step_ + 1) + ": " + r.problem + "; update skipped";

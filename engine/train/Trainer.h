@@ -86,6 +86,7 @@ class Trainer {
   MetricSink* sink_;
   LanguageModel model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
+  Precision precision_ = Precision::Fp32;  // train.precision, checked against the CPU
   int64_t stepsPerEpoch_ = 0, totalSteps_ = 0;
   int64_t step_ = 0, epoch_ = 0, batchInEpoch_ = 0;
   std::vector<int64_t> order_;  // sample order of epoch_

@@ -1,0 +1,18 @@
+#pragma once
+#include <cstdint>
+
+// Row kernels for softmax-like passes over fp32 rows, AVX2-vectorised where the CPU has it (chosen
+// once at start-up), scalar otherwise. Used where LibTorch would make several passes and
+// temporaries: the LM-head cross-entropy and attention's causal softmax.
+namespace moelab::vec {
+
+// The largest element; NaN when any element is NaN.
+float maxOf(const float* x, int64_t n);
+
+// sum_j exp(scale * (x_j - shift)), for rows where scale * (x_j - shift) <= 0.
+float sumExp(const float* x, int64_t n, float shift, float scale);
+
+// out_j = exp(scale * (x_j - shift)) * factor, same domain as sumExp. out may alias x.
+void expInto(const float* x, float* out, int64_t n, float shift, float scale, float factor);
+
+}  // namespace moelab::vec
