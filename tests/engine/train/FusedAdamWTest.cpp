@@ -24,6 +24,11 @@ class FusedAdamWTest : public QObject {
     for (size_t i = 0; i < a.size(); ++i) d = std::max(d, (a[i] - b[i]).abs().max().item<double>());
     return d;
   }
+  static void sameRandomGradient(torch::Tensor& a, torch::Tensor& b) {
+    auto g = torch::randn_like(a);
+    a.mutable_grad() = g.clone();
+    b.mutable_grad() = g.clone();
+  }
   static torch::optim::AdamWOptions options() {
     return torch::optim::AdamWOptions(3e-2).weight_decay(0.1).betas({0.85, 0.97});
   }
@@ -35,11 +40,7 @@ class FusedAdamWTest : public QObject {
     torch::optim::AdamW reference(a, options());
     FusedAdamW fused(b, options());
     for (int step = 0; step < 30; ++step) {
-      for (size_t i = 0; i < a.size(); ++i) {
-        auto g = torch::randn_like(a[i]);
-        a[i].mutable_grad() = g.clone();
-        b[i].mutable_grad() = g.clone();
-      }
+      for (size_t i = 0; i < a.size(); ++i) sameRandomGradient(a[i], b[i]);
       reference.step();
       fused.step();
     }
@@ -58,12 +59,8 @@ class FusedAdamWTest : public QObject {
       dropGradients(fused);
       QVERIFY(!b[0].grad().defined());
       const bool first = step < 2;  // parameter 0 gets gradients only in the first two steps
-      for (size_t i = 0; i < 2; ++i) {
-        if (i == 0 && !first) continue;
-        auto g = torch::randn_like(a[i]);
-        a[i].mutable_grad() = g.clone();
-        b[i].mutable_grad() = g.clone();
-      }
+      if (first) sameRandomGradient(a[0], b[0]);
+      sameRandomGradient(a[1], b[1]);
       reference.step();
       fused.step();
     }

@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "TestSuite.h"
+#include "engine/train/SmallRuns.h"
 #include "train/Precision.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
@@ -9,27 +10,9 @@
 using namespace moelab;
 
 namespace {
-struct StepLosses : MetricSink {
-  std::map<int64_t, double> loss;
-  void onMetrics(const std::vector<MetricPoint>& points) override {
-    for (const auto& p : points)
-      if (p.key == "train/loss") loss[p.step] = p.value;
-  }
-  void onProgress(const TrainProgress&) override {}
-  void onArtifact(const std::string&, int64_t, const nlohmann::json&) override {}
-};
-
 ExperimentConfig tinyConfig(const std::string& architecture, const std::string& precision) {
-  nlohmann::json model = {{"architecture", architecture},
-                          {"embed_dim", 32},
-                          {"num_layers", 2},
-                          {"num_heads", 2},
-                          {"max_seq_length", 32}};
-  if (architecture == "gnn_moe") model.update({{"num_experts", 3}, {"gnn_layers", 2}});
-  if (architecture == "sparse_moe")
-    model.update({{"num_experts", 4}, {"top_k", 2}, {"expert_intermediate_dim", 48}});
   return ExperimentConfig::fromJson(
-      {{"model", model},
+      {{"model", test::smallModel(architecture)},
        {"data", {{"tokenizer", "char"}, {"num_train_samples", 400}, {"num_eval_samples", 16}}},
        {"train",
         {{"batch_size", 8},
@@ -92,7 +75,7 @@ class PrecisionTest : public QObject {
         const auto cfg = tinyConfig(arch, precision);
         auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
         QTemporaryDir dir;
-        StepLosses rec;
+        test::StepLosses rec;
         Trainer t(cfg, data, dir.path().toStdString(), &rec);
         QVERIFY(t.run() == RunOutcome::Finished);
         for (const auto& p : t.model()->parameters()) QCOMPARE(p.scalar_type(), torch::kFloat);

@@ -2,31 +2,17 @@
 #include <cmath>
 
 #include "TestSuite.h"
+#include "engine/train/SmallRuns.h"
 #include "train/Trainer.h"
 
 using namespace moelab;
 
 namespace {
-// Collects train/loss per step.
-struct StepLosses : MetricSink {
-  std::map<int64_t, double> loss;
-  void onMetrics(const std::vector<MetricPoint>& points) override {
-    for (const auto& p : points)
-      if (p.key == "train/loss") loss[p.step] = p.value;
-  }
-  void onProgress(const TrainProgress&) override {}
-  void onArtifact(const std::string&, int64_t, const nlohmann::json&) override {}
-};
-
 // A small model of `architecture` on WikiText-2 with the GPT-2 tokenizer (the 50,257-way head and
 // its loss are what the speed work changes), dropout on, 50 steps.
 ExperimentConfig referenceConfig(const std::string& architecture) {
-  nlohmann::json model = {
-      {"architecture", architecture}, {"embed_dim", 32}, {"num_layers", 2}, {"num_heads", 2},
-      {"max_seq_length", 32},         {"dropout", 0.1}};
-  if (architecture == "gnn_moe") model.update({{"num_experts", 3}, {"gnn_layers", 2}});
-  if (architecture == "sparse_moe")
-    model.update({{"num_experts", 4}, {"top_k", 2}, {"expert_intermediate_dim", 48}});
+  nlohmann::json model = test::smallModel(architecture);
+  model["dropout"] = 0.1;
   return ExperimentConfig::fromJson(
       {{"model", model},
        {"data", {{"tokenizer", "gpt2"}, {"num_train_samples", 200}, {"num_eval_samples", 16}}},
@@ -53,7 +39,7 @@ class ReferenceLossTest : public QObject {
     const auto cfg = referenceConfig(architecture);
     auto data = LmDataset::load(cfg, DataLocator(test::dataDir().toStdString()));
     QTemporaryDir dir;
-    StepLosses rec;
+    test::StepLosses rec;
     Trainer t(cfg, data, dir.path().toStdString(), &rec);
     QVERIFY(t.run() == RunOutcome::Finished);
     const double evalLoss = evaluate(t.model(), data.valid, 8).loss;
