@@ -2,13 +2,7 @@
 
 #include <ATen/Parallel.h>
 
-#ifdef MOELAB_HAVE_DNNL
-// oneDNN's row-major C API (dnnl.h), declared here: the library comes with LibTorch, its headers
-// (libdnnl-dev) are not needed for this one function.
-extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
-                          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                          int64_t ldc);
-#endif
+#include "model/DnnlSgemm.h"
 
 namespace moelab {
 namespace {

@@ -4,6 +4,7 @@
 
 #include "model/CausalSoftmax.h"
 #include "model/FastDropout.h"
+#include "model/FusedCausalAttention.h"
 #include "model/SmallBatchedMatmul.h"
 #include "model/StackedNorm.h"
 
@@ -34,13 +35,15 @@ StackedAttentionImpl::StackedAttentionImpl(int64_t e, const ModelConfig& cfg)
 torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               double dropout, bool training) {
   const int64_t G = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3), Hkv = k.size(1), group = H / Hkv;
+  if (fusedAttentionSupported(q, k, v) && dropout < 1.0)
+    return fusedCausalAttention(q, k, v, 1.0 / std::sqrt(double(hd)), dropout, training);
   // A query group's rows stacked ([group*T, hd]) share their KV head's keys and values: one product
   // per KV head, no broadcast copies of k and v.
   // The 1/sqrt(hd) scale is applied inside the causal softmax (no pass over q for it).
   auto scores = smallBatchedMatmul(q.reshape({G * Hkv, group * T, hd}), k.reshape({G * Hkv, T, hd}),
                                    /*transposeB=*/true);
   auto att = fastDropout(causalSoftmax(scores, 1.0 / std::sqrt(double(hd))), dropout, training);
-  return smallBatchedMatmul(att, v.reshape({G * Hkv, T, hd})).view({G, H, T, hd});
+  return smallBatchedMatmul(att, v.reshape({G * Hkv, T, hd})).view({G, H, T, hd}).transpose(1, 2);
 }
 
 torch::Tensor StackedAttentionImpl::forward(const torch::Tensor& x, int64_t B, int64_t T) {
@@ -61,7 +64,7 @@ torch::Tensor StackedAttentionImpl::forward(const torch::Tensor& x, int64_t B, i
     q = applyRope(q, rope);
     k = applyRope(k, rope);
   }
-  auto ctx = causalAttention(q, k, v, dropout, is_training()).transpose(1, 2).reshape({E, B * T, D});
+  auto ctx = causalAttention(q, k, v, dropout, is_training()).reshape({E, B * T, D});
   if (gated) ctx = ctx * torch::sigmoid(proj.narrow(2, (heads + 2 * kvHeads) * hd, D));
   return outBias.defined() ? torch::baddbmm(outBias.unsqueeze(1), ctx, outWeight)
                            : torch::bmm(ctx, outWeight);

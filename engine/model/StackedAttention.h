@@ -23,8 +23,9 @@ struct StackedAttentionImpl : torch::nn::Module {
 };
 TORCH_MODULE(StackedAttention);
 
-// softmax(q k^T / sqrt(hd) + causal mask) v for q [G, H, T, hd], k/v [G, Hkv, T, hd]; heads are
-// grouped onto key/value heads by broadcasting, without copying k and v.
+// softmax(q k^T / sqrt(hd) + causal mask) v for q [G, H, T, hd], k/v [G, Hkv, T, hd] -> [G, T, H, hd];
+// heads are grouped onto key/value heads without copying k and v. CPU fp32 runs the fused kernel
+// (model/FusedCausalAttention), anything else the composition of batched products.
 torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               double dropout, bool training);
 

@@ -86,6 +86,19 @@ __attribute__((target("avx2,fma"))) void expIntoAvx2(const float* x, float* out,
   for (; j < n; ++j) out[j] = std::exp(scale * (x[j] - shift)) * factor;
 }
 
+__attribute__((target("avx2,fma"))) float dotAvx2(const float* a, const float* b, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8), a1);
+  }
+  for (; j + 8 <= n; j += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), a0);
+  float total = horizontalSum(_mm256_add_ps(a0, a1));
+  for (; j < n; ++j) total += a[j] * b[j];
+  return total;
+}
+
 const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 
 }  // namespace
@@ -110,6 +123,13 @@ float sumExp(const float* x, int64_t n, float shift, float scale) {
 void expInto(const float* x, float* out, int64_t n, float shift, float scale, float factor) {
   if (kAvx2) return expIntoAvx2(x, out, n, shift, scale, factor);
   for (int64_t j = 0; j < n; ++j) out[j] = std::exp(scale * (x[j] - shift)) * factor;
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  if (kAvx2) return dotAvx2(a, b, n);
+  float total = 0;
+  for (int64_t j = 0; j < n; ++j) total += a[j] * b[j];
+  return total;
 }
 
 }  // namespace moelab::vec

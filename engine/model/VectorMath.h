@@ -15,4 +15,7 @@ float sumExp(const float* x, int64_t n, float shift, float scale);
 // out_j = exp(scale * (x_j - shift)) * factor, same domain as sumExp. out may alias x.
 void expInto(const float* x, float* out, int64_t n, float shift, float scale, float factor);
 
+// sum_j a_j b_j.
+float dot(const float* a, const float* b, int64_t n);
+
 }  // namespace moelab::vec

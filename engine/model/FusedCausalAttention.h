@@ -1,0 +1,24 @@
+#pragma once
+#include <torch/torch.h>
+
+namespace moelab {
+
+// Causal self-attention softmax(scale * q kᵀ + causal mask) with inverted dropout on the
+// probabilities, times v, for q [G, H, T, hd] and k, v [G, Hkv, T, hd] (H a multiple of Hkv; query
+// head h reads key/value head h / (H / Hkv)). Returns [G, T, H, hd] (contiguous): the layout the
+// output projection reads, so no transpose copy follows.
+//
+// One pass per (sequence, head) keeps the [T, T] tile in cache: QKᵀ, causal softmax, dropout and
+// P·V run back to back, only the lower-triangle blocks of QKᵀ and P·V are multiplied, q/k/v are
+// read through their strides (no contiguous copies of the projection's views), and backward
+// recomputes the dropout mask from its key instead of storing it. The probabilities [G, H, T, T]
+// are kept for backward as before. Dropout draws one key from torch's generator like fastDropout
+// and masks the same elements fastDropout would mask on the [G, H, T, T] probabilities.
+//
+// Needs CPU float32 and oneDNN; fusedAttentionSupported() says whether this build and these
+// tensors qualify. Callers fall back to the unfused composition otherwise.
+bool fusedAttentionSupported(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+torch::Tensor fusedCausalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                   double scale, double dropout, bool training);
+
+}  // namespace moelab
