@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include "util/Errors.h"
 
@@ -36,10 +36,6 @@ std::string checkpointFromArgs(const CliArgs& a, const std::string& which) {
   if (a.has("checkpoint")) return a.get("checkpoint");
   auto store = openStore(a, /*mustExist=*/true, /*readOnly=*/true);
   return store->checkpointPath(parseRunId(a.get("run")), /*preferBest=*/which == "best");
-}
-
-void setThreads(int64_t threads) {
-  torch::set_num_threads(threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 std::string splitFromArgs(const CliArgs& a, const std::string& defaultSplit) {

@@ -7,7 +7,6 @@
 #include "config/ExperimentConfig.h"
 #include "data/TextSource.h"
 #include "store/ExperimentStore.h"
-#include "train/ModelLoader.h"
 
 namespace moelab::cli {
 
@@ -20,9 +19,6 @@ int compareRuns(const CliArgs& a);
 // --checkpoint FILE, or --run ID's best.pt / last.pt (`which`: "best" falls back to last.pt when
 // no evaluation has produced a best yet; "last").
 std::string checkpointFromArgs(const CliArgs& a, const std::string& which = "best");
-
-// train.threads semantics: N > 0 threads, 0 every core.
-void setThreads(int64_t threads);
 
 // --split valid|test|train (default `defaultSplit`), refused with --file or when unknown.
 std::string splitFromArgs(const CliArgs& a, const std::string& defaultSplit);

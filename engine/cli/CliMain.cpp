@@ -1,14 +1,13 @@
-#include <c10/util/Exception.h>
-
 #include <algorithm>
 #include <iostream>
 #include <map>
 #include <sstream>
 
 #include "cli/Commands.h"
+#include "cli/EngineModule.h"
 #include "config/ConfigSchema.h"
+#include "util/BuildInfo.h"
 #include "util/Errors.h"
-#include "util/OpenMpWaitPolicy.h"
 
 namespace moelab::cli {
 namespace {
@@ -77,6 +76,7 @@ Usage:
   moelab-cli sweep export ID --csv OUT|- [--db F]              (the seed's sweep columns, then every
                                                                  swept key, status and metrics)
   moelab-cli config-help                                         (every config key)
+  moelab-cli --version                                           (version, commit, LibTorch, BLAS)
 
 Every command takes --help.
 )";
@@ -112,27 +112,16 @@ int runCli(int argc, char** argv) {
     std::cout << kUsage << kFooter;
     return words.empty() ? 2 : 0;
   }
-  const std::map<std::string, int (*)(const Words&)> commands = {{"train", trainCommand},
-                                                                 {"eval", evalCommand},
-                                                                 {"params", paramsCommand},
-                                                                 {"bench", benchCommand},
-                                                                 {"runs", runsCommand},
-                                                                 {"metrics", metricsCommand},
-                                                                 {"export-weights", exportWeightsCommand},
-                                                                 {"tokenize", tokenizeCommand},
-                                                                 {"data", dataCommand},
-                                                                 {"simulate", simulateCommand},
-                                                                 {"report", reportCommand},
-                                                                 {"sweep", sweepCommand},
-                                                                 {"profile", profileCommand},
-                                                                 {"reassign", reassignCommand}};
+  if (words[0] == "--version" || words[0] == "-V") {
+    std::cout << buildinfo::versionText("moelab-cli");
+    return 0;
+  }
+  const std::map<std::string, int (*)(const Words&)> commands = {
+      {"runs", runsCommand},  {"metrics", metricsCommand},   {"tokenize", tokenizeCommand},
+      {"data", dataCommand},  {"simulate", simulateCommand}, {"report", reportCommand},
+      {"sweep", sweepCommand}};
   const std::string cmd = words[0];
   Words rest(words.begin() + 1, words.end());
-  // Commands that spend minutes in LibTorch restart once with passive OpenMP waiting (~20% faster
-  // steps on 2 cores); short commands are not worth the second start-up.
-  const bool trains = cmd == "train" || cmd == "eval" || cmd == "bench" || cmd == "profile" ||
-                      (cmd == "sweep" && !rest.empty() && (rest[0] == "run" || rest[0] == "resume"));
-  if (trains) restartWithPassiveOpenMpWaiting(argv);
   try {
     if (cmd == "config-help") {
       std::cout << "Experiment config keys (JSON sections; override with --set section.key=value):\n"
@@ -140,19 +129,18 @@ int runCli(int argc, char** argv) {
       return 0;
     }
     auto it = commands.find(cmd);
-    if (it == commands.end()) throw UserError("unknown command '" + cmd + "' (see moelab-cli --help)");
+    const bool inModule = runsInEngineModule(cmd, rest);
+    if (it == commands.end() && !inModule)
+      throw UserError("unknown command '" + cmd + "' (see moelab-cli --help)");
     if (std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
         std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
       std::cout << "Usage:\n" << commandUsage(cmd) << kFooter;
       return 0;
     }
-    return it->second(rest);
+    return inModule ? runInEngineModule(cmd, rest) : it->second(rest);
   } catch (const UserError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
-  } catch (const c10::Error& e) {
-    std::cerr << "error: " << e.what_without_backtrace() << "\n";
-    return 1;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

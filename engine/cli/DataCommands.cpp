@@ -10,7 +10,7 @@
 #include "cli/Commands.h"
 #include "data/DataFetcher.h"
 #include "data/DataLocator.h"
-#include "data/LmDataset.h"
+#include "data/Gpt2Tokenizer.h"
 #include "util/Errors.h"
 #include "util/Sha256.h"
 
@@ -93,9 +93,9 @@ int tokenizeCommand(const Words& words) {
     throw UserError(
         "--tokenizer: only gpt2 can tokenize standalone (word/char vocabularies are built from a training "
         "split)");
-  auto tok = LmDataset::gpt2(DataLocator(a.get("data-dir")));
+  const Gpt2Tokenizer tok(Gpt2Tokenizer::locate(DataLocator(a.get("data-dir"))));
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  std::cout << nlohmann::json(tok->encode(text)).dump() << "\n";
+  std::cout << nlohmann::json(tok.encode(text)).dump() << "\n";
   return 0;
 }
 

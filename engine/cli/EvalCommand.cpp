@@ -7,11 +7,12 @@
 #include <iostream>
 
 #include "cli/CliCommon.h"
-#include "cli/Commands.h"
+#include "cli/TorchCommands.h"
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
 #include "eval/Lambada.h"
 #include "eval/SlidingWindowEval.h"
+#include "train/ModelLoader.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
 

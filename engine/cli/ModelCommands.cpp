@@ -7,7 +7,7 @@
 
 #include "bench/TrainBench.h"
 #include "cli/CliCommon.h"
-#include "cli/Commands.h"
+#include "cli/TorchCommands.h"
 #include "data/DataLocator.h"
 #include "data/LmDataset.h"
 #include "io/CheckpointExport.h"

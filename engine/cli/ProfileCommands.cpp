@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "cli/CliCommon.h"
-#include "cli/Commands.h"
+#include "cli/TorchCommands.h"
 #include "profile/ProfileJob.h"
 #include "profile/ReassignmentStudy.h"
 #include "profile/RoutingProfile.h"

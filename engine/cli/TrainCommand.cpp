@@ -8,7 +8,7 @@
 #include <map>
 
 #include "cli/CliCommon.h"
-#include "cli/Commands.h"
+#include "cli/TorchCommands.h"
 #include "run/RunController.h"
 #include "util/Errors.h"
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "data/DataLocator.h"
 #include "data/UnicodeTables.h"
 #include "data/Utf8.h"
 #include "util/Errors.h"
@@ -200,6 +201,14 @@ std::string Gpt2Tokenizer::decode(const std::vector<int64_t>& ids) const {
     }
   }
   return bytes;
+}
+
+}  // namespace moelab
+
+namespace moelab {
+
+std::string Gpt2Tokenizer::locate(const DataLocator& locator) {
+  return locator.find("gpt2-bpe", {"encoder.json+vocab.bpe", "vocab.json+merges.txt"}, "gpt2-bpe");
 }
 
 }  // namespace moelab

@@ -8,12 +8,16 @@
 
 namespace moelab {
 
+class DataLocator;
+
 // GPT-2 byte-level BPE, id-for-id identical to OpenAI's encoder.py. Reads encoder.json + vocab.bpe
 // (OpenAI layout) or vocab.json + merges.txt (Hugging Face layout) from one folder.
 // "<|endoftext|>" written in text is encoded as ordinary text, as encoder.py does.
 class Gpt2Tokenizer : public Tokenizer {
  public:
   explicit Gpt2Tokenizer(const std::string& folder);  // throws DataError naming missing files
+  // The gpt2-bpe folder under the data locations (throws DataError saying how to fetch it).
+  static std::string locate(const DataLocator& locator);
 
   std::vector<int64_t> encode(const std::string& text) const override;
   std::string decode(const std::vector<int64_t>& ids) const override;

@@ -56,8 +56,7 @@ TokenSplit TokenSplit::slice(int64_t begin, int64_t end) const {
 }
 
 std::shared_ptr<const Tokenizer> LmDataset::gpt2(const DataLocator& locator) {
-  std::string dir = locator.find("gpt2-bpe", {"encoder.json+vocab.bpe", "vocab.json+merges.txt"}, "gpt2-bpe");
-  return std::make_shared<Gpt2Tokenizer>(dir);
+  return std::make_shared<Gpt2Tokenizer>(Gpt2Tokenizer::locate(locator));
 }
 
 std::shared_ptr<const Tokenizer> LmDataset::tokenizerFromDescription(const nlohmann::json& d,
