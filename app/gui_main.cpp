@@ -5,14 +5,22 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QTimer>
+#include <cstdio>
+#include <cstring>
 
 #include "MainWindow.h"
 #include "ScreenshotTour.h"
 #include "bench/UiBench.h"
 #include "experiment/ExperimentPane.h"
+#include "util/BuildInfo.h"
 #include "util/OpenMpWaitPolicy.h"
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--version") == 0) {  // no display, no restart needed for this
+      std::fputs(moelab::buildinfo::versionText("moelab").c_str(), stdout);
+      return 0;
+    }
   moelab::restartWithPassiveOpenMpWaiting(argv);  // before Qt or LibTorch start any thread
   QApplication app(argc, argv);
   QApplication::setApplicationName("MoE Lab");
@@ -24,6 +32,7 @@ int main(int argc, char** argv) {
   QCommandLineParser cli;
   cli.setApplicationDescription("MoE Lab: train, watch and compare Mixture-of-Experts language models.");
   cli.addHelpOption();
+  cli.addOption({"version", "Print the version, git commit, LibTorch version and BLAS, and exit."});
   cli.addOption({"db", "Experiment database to open (default: the last one, else ./moelab.db).", "file"});
   cli.addOption({"experiment", "Load this experiment JSON into the editor.", "file"});
   cli.addOption({"start", "Start the loaded experiment at once (with --experiment)."});

@@ -9,6 +9,7 @@ PKGS=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev
   nlohmann-json3-dev libsqlite3-dev libcurl4-openssl-dev
   python3 python3-numpy xvfb xauth
+  dpkg-dev desktop-file-utils appstream lintian
 )
 
 missing=()

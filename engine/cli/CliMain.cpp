@@ -3,8 +3,10 @@
 #include <map>
 #include <sstream>
 
+#include "cli/CliDocs.h"
 #include "cli/Commands.h"
 #include "cli/EngineModule.h"
+#include "cli/Presets.h"
 #include "config/ConfigSchema.h"
 #include "util/BuildInfo.h"
 #include "util/Errors.h"
@@ -76,6 +78,9 @@ Usage:
   moelab-cli sweep export ID --csv OUT|- [--db F]              (the seed's sweep columns, then every
                                                                  swept key, status and metrics)
   moelab-cli config-help                                         (every config key)
+  moelab-cli presets                                             (the shipped experiment, scenario and
+                                                                 sweep presets; CONFIG, SCENARIO and SPEC
+                                                                 may name one: `train quickstart`)
   moelab-cli --version                                           (version, commit, LibTorch, BLAS)
 
 Every command takes --help.
@@ -106,6 +111,13 @@ std::string commandUsage(const std::string& cmd) {
 
 }  // namespace
 
+const char* usageText() {
+  return kUsage;
+}
+const char* usageFooter() {
+  return kFooter;
+}
+
 int runCli(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
   if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
@@ -116,10 +128,19 @@ int runCli(int argc, char** argv) {
     std::cout << buildinfo::versionText("moelab-cli");
     return 0;
   }
+  if (words[0] == "--man") {  // packaging: the man page and completion come from this program
+    std::cout << manPage();
+    return 0;
+  }
+  if (words[0] == "--bash-completion") {
+    std::cout << bashCompletion();
+    return 0;
+  }
   const std::map<std::string, int (*)(const Words&)> commands = {
-      {"runs", runsCommand},  {"metrics", metricsCommand},   {"tokenize", tokenizeCommand},
-      {"data", dataCommand},  {"simulate", simulateCommand}, {"report", reportCommand},
-      {"sweep", sweepCommand}};
+      {"runs", runsCommand},   {"metrics", metricsCommand},   {"tokenize", tokenizeCommand},
+      {"data", dataCommand},   {"simulate", simulateCommand}, {"report", reportCommand},
+      {"sweep", sweepCommand}, {"presets", presetsCommand}};
+  resolvePresetArgument(words);
   const std::string cmd = words[0];
   Words rest(words.begin() + 1, words.end());
   try {

@@ -20,7 +20,8 @@ std::vector<std::string> engineModuleCandidates() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   const fs::path dir = ec ? fs::current_path() : exe.parent_path();
-  return {(dir / "moelab-engine.so").string(), (dir.parent_path() / "lib/moelab/moelab-engine.so").string()};
+  return {(dir / "moelab-engine.so").string(),
+          (dir.parent_path() / MOELAB_ENGINE_MODULE_DIR / "moelab-engine.so").string()};
 }
 
 int runInEngineModule(const std::string& cmd, const Words& rest) {

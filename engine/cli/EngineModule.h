@@ -8,7 +8,7 @@ namespace moelab::cli {
 // The command-line front does not link LibTorch: loading it and its ~290 libraries takes 1.5-2 s,
 // which `runs list` or `simulate` should not pay. Commands that train or evaluate are in the engine
 // module (moelab-engine.so, TorchCommands.h), loaded here on first use from next to the executable
-// (build tree) or from ../lib/moelab/ (installed).
+// (build tree) or from ../lib/<multiarch>/moelab/ (installed).
 
 // Whether `cmd` with these arguments runs in the engine module.
 bool runsInEngineModule(const std::string& cmd, const Words& rest);

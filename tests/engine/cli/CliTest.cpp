@@ -89,6 +89,40 @@ class CliTest : public CliHarness {
     QCOMPARE(bad.code, 2);
     QVERIFY(bad.err.contains("model.top_k: expected integer in [1, 64], got 0"));
   }
+  // The front starts without LibTorch: a moelab-cli copied away from its engine module still
+  // simulates and prints its version, and a command that trains names the missing module (exit 1).
+  void frontCommandsRunWithoutTheEngineModule() {
+    const QString lone = dir_.path() + "/lone/moelab-cli";
+    QVERIFY(QDir().mkpath(dir_.path() + "/lone"));
+    QVERIFY(QFile::copy(MOELAB_CLI, lone));
+    const auto run = [&](const QStringList& args) {
+      QProcess p;
+      p.setWorkingDirectory(dir_.path());
+      p.start(lone, args);
+      p.waitForFinished(60000);
+      return Result{p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+    };
+    auto version = run({"--version"});
+    QCOMPARE(version.code, 0);
+    QVERIFY2(
+        QRegularExpression(R"(^moelab-cli \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}(-dirty)?\)\nLibTorch \d+\.\d+)")
+            .match(version.out)
+            .hasMatch(),
+        qPrintable(version.out));
+    QVERIFY2(version.out.contains("\nBLAS "), qPrintable(version.out));
+    auto sc =
+        writeConfig("small.json", R"({"cluster": {"preset": "dgx-h100", "nodes": 1}, "sim": {"steps": 3}})");
+    auto sim = run({"simulate", sc, "--json"});
+    QVERIFY2(sim.code == 0, qPrintable(sim.err));
+    QVERIFY(run({"config-help"}).out.contains("model.num_experts"));
+    auto cfg = writeConfig("ok.json", R"({"data": {"tokenizer": "char"}})");
+    auto train = run({"train", cfg});
+    QCOMPARE(train.code, 1);
+    QVERIFY2(
+        train.err.contains("training engine module is missing") && train.err.contains("moelab-engine.so"),
+        qPrintable(train.err));
+    QVERIFY(!QFile::exists(dir_.path() + "/moelab.db"));
+  }
   void tokenizeMatchesGpt2() {
     auto r = cli({"tokenize", "--tokenizer", "gpt2"}, "Hello world");
     QCOMPARE(r.code, 0);
