@@ -12,6 +12,7 @@
 #include "ScreenshotTour.h"
 #include "bench/UiBench.h"
 #include "experiment/ExperimentPane.h"
+#include "store/DefaultDatabase.h"
 #include "util/BuildInfo.h"
 #include "util/OpenMpWaitPolicy.h"
 
@@ -33,7 +34,9 @@ int main(int argc, char** argv) {
   cli.setApplicationDescription("MoE Lab: train, watch and compare Mixture-of-Experts language models.");
   cli.addHelpOption();
   cli.addOption({"version", "Print the version, git commit, LibTorch version and BLAS, and exit."});
-  cli.addOption({"db", "Experiment database to open (default: the last one, else ./moelab.db).", "file"});
+  cli.addOption({"db",
+                 "Experiment database to open (default: the last one, else ~/.local/share/moelab/moelab.db).",
+                 "file"});
   cli.addOption({"experiment", "Load this experiment JSON into the editor.", "file"});
   cli.addOption({"start", "Start the loaded experiment at once (with --experiment)."});
   cli.addOption({"bench-ui",
@@ -49,7 +52,8 @@ int main(int argc, char** argv) {
   QString db = cli.value("db");
   if (db.isEmpty()) {
     const QStringList recent = QSettings().value("recentDatabases").toStringList();
-    db = !recent.isEmpty() && QFileInfo::exists(recent.first()) ? recent.first() : QString("moelab.db");
+    db = !recent.isEmpty() && QFileInfo::exists(recent.first()) ? recent.first()
+                                                                : moelab::ui::defaultDatabasePath();
   }
   window.openDatabase(db);
   if (cli.isSet("experiment")) {

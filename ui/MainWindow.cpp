@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -88,6 +89,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(sweepsPane_, &SweepsPane::message, this,
           [this](const QString& m) { statusBar()->showMessage(m, 15000); });
   connect(runsPane_, &RunsPane::compareRequested, this, &MainWindow::compareRuns);
+  connect(runsPane_, &RunsPane::quickstartRequested, this, [this] {
+    // The quickstart preset, started like any experiment: missing data brings up the fetch dialog.
+    const QStringList folders = ExperimentPane::presetFolders();
+    for (const QString& folder : folders)
+      if (QFileInfo::exists(folder + "/quickstart.json")) {
+        experimentPane_->loadFile(folder + "/quickstart.json");
+        tabs_->setCurrentWidget(experimentPane_);
+        experimentPane_->startButton()->click();
+        return;
+      }
+    QMessageBox::warning(this, "Quickstart",
+                         "The quickstart preset (quickstart.json) is not in any preset folder (" +
+                             (folders.isEmpty() ? QString("none found") : folders.join(", ")) +
+                             "). Reinstall MoE Lab, or load an experiment file in the Experiment tab.");
+  });
   connect(routingProfile_, &RoutingProfilePane::simulateRequested, this,
           [this](const sim::MeasuredTraffic& traffic, const QString& what) {
             tabs_->setCurrentWidget(simulatorPane_);

@@ -160,6 +160,36 @@ class MainWindowTest : public QObject {
     QCOMPARE(w.session()->store().listRuns().size(), size_t(0));  // nothing recorded
   }
 
+  // First start: an empty database shows "Start the quickstart" instead of an empty table; with no
+  // data on the machine the click ends in the fetch offer (dataMissing in quiet mode), not a run.
+  void firstStartOffersTheQuickstartAndTheFetch() {
+    QTemporaryDir noData, home;
+    const QByteArray savedData = qgetenv("MOELAB_DATA_DIR"), savedHome = qgetenv("HOME");
+    qunsetenv("MOELAB_DATA_DIR");
+    qputenv("HOME", home.path().toUtf8());  // no ~/.local/share/moelab/data either
+    MainWindow w;
+    w.setQuiet(true);
+    w.setDataDirectory(noData.path());
+    QVERIFY(w.openDatabase(dir_.path() + "/first.db"));
+    RunsPane* runs = w.runsPane();
+    QVERIFY(!runs->emptyState()->isHidden());
+    QVERIFY(runs->view()->isHidden());
+    QCOMPARE(runs->quickstartButton()->text(), QString("Start the quickstart"));
+    QSignalSpy missing(&w, &MainWindow::dataMissing);
+    QTest::mouseClick(runs->quickstartButton(), Qt::LeftButton);
+    const bool offered = missing.wait(30000);
+    qputenv("MOELAB_DATA_DIR", savedData);
+    qputenv("HOME", savedHome);
+    QVERIFY(offered);
+    QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget*>(w.experimentPane()));
+    const auto loaded = w.experimentPane()->form()->config();  // experiments/quickstart.json
+    QCOMPARE(loaded["model"]["embed_dim"].get<int>(), 128);
+    QCOMPARE(loaded["data"]["dataset"].get<std::string>(), std::string("wikitext-2"));
+    QCOMPARE(w.liveRuns(), 0);
+    QCOMPARE(w.session()->store().listRuns().size(), size_t(0));
+    QVERIFY(!runs->emptyState()->isHidden());
+  }
+
   void aBadConfigIsRefusedWithTheEnginesMessage() {
     MainWindow w;
     w.setQuiet(true);

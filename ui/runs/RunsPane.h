@@ -40,11 +40,15 @@ class RunsPane : public QWidget {
   QComboBox* architectureFilter() const { return architecture_; }
   QLineEdit* textFilter() const { return text_; }
   QPushButton* compareButton() const { return compare_; }
+  // Shown instead of the table while the database has no runs (first start).
+  QWidget* emptyState() const { return empty_; }
+  QPushButton* quickstartButton() const { return quickstart_; }
 
  signals:
   void runActivated(qint64 runId);
   void selectionChanged();
   void compareRequested(const QList<qint64>& runIds);
+  void quickstartRequested();
 
  private:
   void updateCount();
@@ -55,6 +59,8 @@ class RunsPane : public QWidget {
   QLineEdit* text_;
   QLabel* count_;
   QPushButton* compare_;
+  QWidget* empty_;
+  QPushButton* quickstart_;
 };
 
 }  // namespace moelab::ui
