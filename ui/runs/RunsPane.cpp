@@ -83,9 +83,27 @@ RunsPane::RunsPane(RunsTableModel* model, QWidget* parent) : QWidget(parent), mo
   for (int c = 0; c < RunsTableModel::ColumnCount; ++c)
     if (widths[c] > 0) view_->setColumnWidth(c, widths[c]);
 
+  // First start: an empty database gets a way in instead of an empty table.
+  empty_ = new QWidget;
+  auto* hello = new QLabel(
+      "<h3>No runs yet</h3><p>Train a small GNN-coupled MoE on WikiText-2 for a few minutes to see every "
+      "view fill in: live loss curves, expert coupling, routing. The data is fetched on first use (or load "
+      "any preset in the Experiment tab).</p>");
+  hello->setWordWrap(true);
+  hello->setAlignment(Qt::AlignCenter);
+  quickstart_ = new QPushButton("Start the quickstart");
+  quickstart_->setToolTip("Loads the quickstart preset and starts it");
+  auto* emptyLayout = new QVBoxLayout(empty_);
+  emptyLayout->addStretch();
+  emptyLayout->addWidget(hello);
+  emptyLayout->addWidget(quickstart_, 0, Qt::AlignHCenter);
+  emptyLayout->addStretch();
+  connect(quickstart_, &QPushButton::clicked, this, &RunsPane::quickstartRequested);
+
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(filters);
   layout->addWidget(view_, 1);
+  layout->addWidget(empty_, 1);
 
   connect(status_, &QComboBox::currentIndexChanged, this, [this] {
     proxy_->setStatus(status_->currentData().toString());
@@ -114,11 +132,15 @@ RunsPane::RunsPane(RunsTableModel* model, QWidget* parent) : QWidget(parent), mo
   });
   connect(model_, &QAbstractItemModel::rowsInserted, this, &RunsPane::updateCount);
   connect(model_, &QAbstractItemModel::modelReset, this, &RunsPane::updateCount);
+  connect(model_, &QAbstractItemModel::rowsRemoved, this, &RunsPane::updateCount);
   updateCount();
 }
 
 void RunsPane::updateCount() {
   count_->setText(QString("%1 of %2 runs").arg(proxy_->rowCount()).arg(model_->rowCount()));
+  const bool none = model_->rowCount() == 0;
+  view_->setVisible(!none);
+  empty_->setVisible(none);
 }
 
 QList<int64_t> RunsPane::selectedRunIds() const {
