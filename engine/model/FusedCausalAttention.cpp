@@ -7,19 +7,12 @@
 #include <limits>
 #include <vector>
 
-#include "model/DnnlSgemm.h"
 #include "model/FastDropout.h"
+#include "model/SmallGemm.h"
 #include "model/VectorMath.h"
 
 namespace moelab {
 namespace {
-
-#ifdef MOELAB_HAVE_DNNL
-// Query rows are taken in blocks: block [r0, r0 + kRowBlock) sees keys [0, r0 + kRowBlock), so for
-// long sequences the products skip most of the masked upper triangle. Each sgemm call costs a few
-// microseconds of set-up, so the blocks are large: at T = 128 one block (32-row blocks, 4x the calls,
-// made the step ~0.3 s slower).
-constexpr int64_t kRowBlock = 128;
 
 // A [T, hd] matrix of one head inside a strided [G, heads, T, hd] tensor.
 struct HeadView {
@@ -29,6 +22,13 @@ struct HeadView {
 };
 HeadView headView(const torch::Tensor& t) {
   return {t.data_ptr<float>(), t.stride(0), t.stride(1), t.stride(2)};
+}
+
+// Mᵀ of a [T, hd] head matrix with row stride st, into [hd, T] (the right operand layout of
+// smallGemm for products with Kᵀ or Vᵀ).
+void transposeInto(const float* m, int64_t st, int64_t T, int64_t hd, float* out) {
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t d = 0; d < hd; ++d) out[d * T + t] = m[t * st + d];
 }
 
 struct Shape {
@@ -55,14 +55,14 @@ struct FusedCausalAttentionFn : torch::autograd::Function<FusedCausalAttentionFn
     const float c = float(scale);
     const int64_t T = s.T, ldo = s.H * s.hd;
     at::parallel_for(0, s.G * s.H, 1, [&](int64_t begin, int64_t end) {
+      std::vector<float> kT(s.hd * T);
       for (int64_t gh = begin; gh < end; ++gh) {
         const int64_t g = gh / s.H, h = gh % s.H, kvh = h / s.group();
-        const float *qh = Q.at(g, h), *kh = K.at(g, kvh), *vh = V.at(g, kvh);
+        const float *qh = Q.at(g, h), *vh = V.at(g, kvh);
         float* P = pp + gh * T * T;
-        for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {  // scores of the visible blocks
-          const int64_t rows = std::min(kRowBlock, T - r0), keys = r0 + rows;
-          dnnl_sgemm('N', 'T', rows, keys, s.hd, 1.0f, qh + r0 * Q.st, Q.st, kh, K.st, 0.0f, P + r0 * T, T);
-        }
+        transposeInto(K.at(g, kvh), K.st, T, s.hd, kT.data());
+        // Scores below the diagonal (the softmax zeroes the rest of each row).
+        smallGemm(T, T, s.hd, {qh, Q.st, 1}, kT.data(), T, P, T, false, CausalSkip::OutputLower);
         for (int64_t r = 0; r < T; ++r) {  // causal softmax in place
           float* row = P + r * T;
           const int64_t visible = r + 1;
@@ -83,11 +83,8 @@ struct FusedCausalAttentionFn : torch::autograd::Function<FusedCausalAttentionFn
           }
           A = D;
         }
-        for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {
-          const int64_t rows = std::min(kRowBlock, T - r0), keys = r0 + rows;
-          dnnl_sgemm('N', 'N', rows, s.hd, keys, 1.0f, A + r0 * T, T, vh, V.st, 0.0f,
-                     op + g * T * ldo + r0 * ldo + h * s.hd, ldo);
-        }
+        smallGemm(T, s.hd, T, {A, T, 1}, vh, V.st, op + g * T * ldo + h * s.hd, ldo, false,
+                  CausalSkip::KPrefix);
       }
     });
     ctx->save_for_backward({q, k, v, probs, dropped});
@@ -116,21 +113,18 @@ struct FusedCausalAttentionFn : torch::autograd::Function<FusedCausalAttentionFn
     const int64_t T = s.T, hd = s.hd, ldo = s.H * hd;
     // One work item per key/value head: its query heads accumulate into its dk, dv in turn.
     at::parallel_for(0, s.G * s.Hkv, 1, [&](int64_t begin, int64_t end) {
-      std::vector<float> dS(T * T);
+      std::vector<float> dS(T * T), vT(hd * T);
       for (int64_t gk = begin; gk < end; ++gk) {
         const int64_t g = gk / s.Hkv, kvh = gk % s.Hkv;
-        const float *kh = K.at(g, kvh), *vh = V.at(g, kvh);
+        const float* kh = K.at(g, kvh);
+        transposeInto(V.at(g, kvh), V.st, T, hd, vT.data());
         float *dkh = dkp + gk * T * hd, *dvh = dvp + gk * T * hd;
         for (int64_t i = 0; i < s.group(); ++i) {
           const int64_t h = kvh * s.group() + i, gh = g * s.H + h;
           const float *qh = Q.at(g, h), *P = pp + gh * T * T, *dO = gp + g * T * ldo + h * hd;
-          const float beta = i == 0 ? 0.0f : 1.0f;
-          // dP' = dO Vᵀ (gradient of the dropped-out probabilities), visible blocks only.
-          for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {
-            const int64_t rows = std::min(kRowBlock, T - r0), keys = r0 + rows;
-            dnnl_sgemm('N', 'T', rows, keys, hd, 1.0f, dO + r0 * ldo, ldo, vh, V.st, 0.0f, dS.data() + r0 * T,
-                       T);
-          }
+          const bool accumulate = i > 0;
+          // dP' = dO Vᵀ (gradient of the dropped-out probabilities), below the diagonal.
+          smallGemm(T, T, hd, {dO, ldo, 1}, vT.data(), T, dS.data(), T, false, CausalSkip::OutputLower);
           // Through dropout (dp = dp' m, m = keep or 0) and softmax: dS_j = scale p_j (dp_j - sum_k dp_k
           // p_k), 0 beyond the diagonal; sum_k dp_k p_k = sum_k dp'_k p'_k.
           const float* A = drop ? dpp + gh * T * T : P;
@@ -146,46 +140,32 @@ struct FusedCausalAttentionFn : torch::autograd::Function<FusedCausalAttentionFn
               for (int64_t j = 0; j < visible; ++j) d[j] = c * p[j] * (d[j] - dot);
             std::fill(d + visible, d + T, 0.0f);
           }
-          for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {  // dq = dS K
-            const int64_t rows = std::min(kRowBlock, T - r0), keys = r0 + rows;
-            dnnl_sgemm('N', 'N', rows, hd, keys, 1.0f, dS.data() + r0 * T, T, kh, K.st, 0.0f,
-                       dqp + gh * T * hd + r0 * hd, hd);
-          }
-          // dk += dSᵀ Q, dv += P'ᵀ dO; the zeros above the diagonal make the full products exact.
-          dnnl_sgemm('T', 'N', T, hd, T, 1.0f, dS.data(), T, qh, Q.st, beta, dkh, hd);
-          dnnl_sgemm('T', 'N', T, hd, T, 1.0f, A, T, dO, ldo, beta, dvh, hd);
+          // dq = dS K; dk += dSᵀ Q, dv += P'ᵀ dO (dSᵀ and P'ᵀ are zero below the diagonal).
+          smallGemm(T, hd, T, {dS.data(), T, 1}, kh, K.st, dqp + gh * T * hd, hd, false, CausalSkip::KPrefix);
+          smallGemm(T, hd, T, {dS.data(), 1, T}, qh, Q.st, dkh, hd, accumulate, CausalSkip::KSuffix);
+          smallGemm(T, hd, T, {A, 1, T}, dO, ldo, dvh, hd, accumulate, CausalSkip::KSuffix);
         }
       }
     });
     return {dq, dk, dv, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
-#endif
-
 }  // namespace
 
 bool fusedAttentionSupported(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
-#ifdef MOELAB_HAVE_DNNL
   for (const auto* t : {&q, &k, &v})
     if (!t->is_cpu() || t->scalar_type() != torch::kFloat || t->dim() != 4) return false;
   return k.sizes() == v.sizes() && q.size(0) == k.size(0) && q.size(2) == k.size(2) &&
          q.size(3) == k.size(3) && k.size(1) > 0 && q.size(1) % k.size(1) == 0;
-#else
-  return false;
-#endif
 }
 
 torch::Tensor fusedCausalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                    double scale, double dropout, bool training) {
   TORCH_CHECK(fusedAttentionSupported(q, k, v), "fusedCausalAttention: unsupported tensors ", q.sizes(), " ",
               k.sizes(), " ", v.sizes());
-#ifdef MOELAB_HAVE_DNNL
   // The kernels read rows through stride(2); the last dimension must be dense.
   const auto dense = [](const torch::Tensor& t) { return t.stride(3) == 1 ? t : t.contiguous(); };
   return FusedCausalAttentionFn::apply(dense(q), dense(k), dense(v), scale, dropout, training);
-#else
-  return {};
-#endif
 }
 
 }  // namespace moelab

@@ -15,8 +15,9 @@ namespace moelab {
 // are kept for backward as before. Dropout draws one key from torch's generator like fastDropout
 // and masks the same elements fastDropout would mask on the [G, H, T, T] probabilities.
 //
-// Needs CPU float32 and oneDNN; fusedAttentionSupported() says whether this build and these
-// tensors qualify. Callers fall back to the unfused composition otherwise.
+// The per-head products run on smallGemm (model/SmallGemm.h). Needs CPU float32;
+// fusedAttentionSupported() says whether these tensors qualify. Callers fall back to the unfused
+// composition otherwise.
 bool fusedAttentionSupported(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
 torch::Tensor fusedCausalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                    double scale, double dropout, bool training);

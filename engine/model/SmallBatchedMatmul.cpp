@@ -2,18 +2,16 @@
 
 #include <ATen/Parallel.h>
 
-#include "model/DnnlSgemm.h"
+#include <vector>
+
+#include "model/SmallGemm.h"
 
 namespace moelab {
 namespace {
 
 bool fastPath(const torch::Tensor& a, const torch::Tensor& b) {
-#ifdef MOELAB_HAVE_DNNL
   return a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == torch::kFloat &&
          b.scalar_type() == torch::kFloat && a.dim() == 3 && b.dim() == 3;
-#else
-  return false;
-#endif
 }
 
 torch::Tensor bmmOf(const torch::Tensor& a, bool ta, const torch::Tensor& b, bool tb) {
@@ -22,7 +20,6 @@ torch::Tensor bmmOf(const torch::Tensor& a, bool ta, const torch::Tensor& b, boo
 
 // op(a[i]) · op(b[i]) for contiguous a, b; op = transpose when its flag is set.
 torch::Tensor gemmBatch(const torch::Tensor& a, bool ta, const torch::Tensor& b, bool tb) {
-#ifdef MOELAB_HAVE_DNNL
   const int64_t batch = a.size(0), M = ta ? a.size(2) : a.size(1), K = ta ? a.size(1) : a.size(2);
   const int64_t N = tb ? b.size(1) : b.size(2);
   TORCH_CHECK((tb ? b.size(2) : b.size(1)) == K && b.size(0) == batch, "smallBatchedMatmul: shapes ",
@@ -30,16 +27,21 @@ torch::Tensor gemmBatch(const torch::Tensor& a, bool ta, const torch::Tensor& b,
   auto c = torch::empty({batch, M, N}, a.options());
   const float *ap = a.data_ptr<float>(), *bp = b.data_ptr<float>();
   float* cp = c.data_ptr<float>();
-  const int64_t lda = a.size(2), ldb = b.size(2), sa = a.size(1) * a.size(2), sb = b.size(1) * b.size(2);
+  const int64_t lda = a.size(2), sa = a.size(1) * a.size(2), sb = b.size(1) * b.size(2);
   at::parallel_for(0, batch, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
-      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, ap + i * sa, lda, bp + i * sb, ldb, 0.0f,
-                 cp + i * M * N, N);
+    std::vector<float> bT(tb ? K * N : 0);  // smallGemm's right operand is row-major [K, N]
+    for (int64_t i = begin; i < end; ++i) {
+      const float* bi = bp + i * sb;
+      if (tb) {
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t p = 0; p < K; ++p) bT[p * N + n] = bi[n * K + p];
+        bi = bT.data();
+      }
+      const GemmLhs lhs = ta ? GemmLhs{ap + i * sa, 1, lda} : GemmLhs{ap + i * sa, lda, 1};
+      smallGemm(M, N, K, lhs, bi, N, cp + i * M * N, N, false);
+    }
   });
   return c;
-#else
-  return bmmOf(a, ta, b, tb);
-#endif
 }
 
 struct SmallBatchedMatmulFn : torch::autograd::Function<SmallBatchedMatmulFn> {

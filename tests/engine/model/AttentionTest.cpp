@@ -138,39 +138,41 @@ class AttentionTest : public QObject {
   // dropout (same key, so the same mask as fastDropout on the probabilities), values and gradients.
   void fusedAttentionMatchesComposition() {
     const torch::Tensor probe = torch::zeros({1, 1, 1, 1});
-    if (!fusedAttentionSupported(probe, probe, probe)) QSKIP("built without oneDNN: the fused kernel is off");
-    const int64_t G = 3, H = 4, Hkv = 2, hd = 8;
-    for (int64_t T : {1, 7, 45, 70}) {
-      for (double p : {0.0, 0.3}) {
-        const std::string what = "T=" + std::to_string(T) + " p=" + std::to_string(p);
-        torch::manual_seed(5);
-        auto base = torch::randn({G, T, H + 2 * Hkv, hd});
-        auto proj1 = base.clone().requires_grad_(), proj2 = base.clone().requires_grad_();
-        const auto split = [&](const torch::Tensor& proj) {  // [G, heads, T, hd] strided views
-          return std::array<torch::Tensor, 3>{proj.narrow(2, 0, H).transpose(1, 2),
-                                              proj.narrow(2, H, Hkv).transpose(1, 2),
-                                              proj.narrow(2, H + Hkv, Hkv).transpose(1, 2)};
-        };
-        const double scale = 1.0 / std::sqrt(double(hd));
-        auto [q1, k1, v1] = split(proj1);
-        torch::manual_seed(9);
-        auto fused = fusedCausalAttention(q1, k1, v1, scale, p, true);  // [G, T, H, hd]
+    QVERIFY(fusedAttentionSupported(probe, probe, probe));
+    const int64_t G = 3, H = 4, Hkv = 2;
+    for (int64_t T : {1, 7, 45, 70})
+      for (int64_t hd : {8, 20, 32}) {
+        for (double p : {0.0, 0.3}) {
+          const std::string what =
+              "T=" + std::to_string(T) + " hd=" + std::to_string(hd) + " p=" + std::to_string(p);
+          torch::manual_seed(5);
+          auto base = torch::randn({G, T, H + 2 * Hkv, hd});
+          auto proj1 = base.clone().requires_grad_(), proj2 = base.clone().requires_grad_();
+          const auto split = [&](const torch::Tensor& proj) {  // [G, heads, T, hd] strided views
+            return std::array<torch::Tensor, 3>{proj.narrow(2, 0, H).transpose(1, 2),
+                                                proj.narrow(2, H, Hkv).transpose(1, 2),
+                                                proj.narrow(2, H + Hkv, Hkv).transpose(1, 2)};
+          };
+          const double scale = 1.0 / std::sqrt(double(hd));
+          auto [q1, k1, v1] = split(proj1);
+          torch::manual_seed(9);
+          auto fused = fusedCausalAttention(q1, k1, v1, scale, p, true);  // [G, T, H, hd]
 
-        auto [q2, k2, v2] = split(proj2);
-        auto kr = k2.repeat_interleave(H / Hkv, 1), vr = v2.repeat_interleave(H / Hkv, 1);
-        auto future = torch::arange(T).unsqueeze(0) > torch::arange(T).unsqueeze(1);
-        auto probs = torch::softmax(
-            (torch::matmul(q2, kr.transpose(2, 3)) * scale).masked_fill(future, -INFINITY), -1);
-        torch::manual_seed(9);
-        auto reference = torch::matmul(fastDropout(probs, p, true), vr).transpose(1, 2);
-        QCOMPARE(fused.sizes(), reference.sizes());
-        QVERIFY2(torch::allclose(fused, reference, 1e-4, 1e-5), what.c_str());
-        auto upstream = torch::randn_like(reference);
-        (fused * upstream).sum().backward();
-        (reference * upstream).sum().backward();
-        QVERIFY2(torch::allclose(proj1.grad(), proj2.grad(), 1e-4, 1e-5), what.c_str());
+          auto [q2, k2, v2] = split(proj2);
+          auto kr = k2.repeat_interleave(H / Hkv, 1), vr = v2.repeat_interleave(H / Hkv, 1);
+          auto future = torch::arange(T).unsqueeze(0) > torch::arange(T).unsqueeze(1);
+          auto probs = torch::softmax(
+              (torch::matmul(q2, kr.transpose(2, 3)) * scale).masked_fill(future, -INFINITY), -1);
+          torch::manual_seed(9);
+          auto reference = torch::matmul(fastDropout(probs, p, true), vr).transpose(1, 2);
+          QCOMPARE(fused.sizes(), reference.sizes());
+          QVERIFY2(torch::allclose(fused, reference, 1e-4, 1e-5), what.c_str());
+          auto upstream = torch::randn_like(reference);
+          (fused * upstream).sum().backward();
+          (reference * upstream).sum().backward();
+          QVERIFY2(torch::allclose(proj1.grad(), proj2.grad(), 1e-4, 1e-5), what.c_str());
+        }
       }
-    }
   }
 };
 MOELAB_TEST_SUITE(AttentionTest)
