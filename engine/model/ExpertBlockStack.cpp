@@ -1,6 +1,7 @@
 #include "model/ExpertBlockStack.h"
 
 #include "model/FastDropout.h"
+#include "model/GeluDropout.h"
 #include "model/StackedNorm.h"
 
 namespace moelab {
@@ -41,7 +42,7 @@ torch::Tensor ExpertBlockStackImpl::forward(const torch::Tensor& x) {
   auto h = flat + (attentionOutputDropout ? fastDropout(attended, dropout, is_training()) : attended);
   // Feed-forward sub-block.
   auto f = linear(stackedNorm(h, ln2Weight, ln2Bias, rms), fc1Weight, fc1Bias);
-  f = fastDropout(torch::gelu(f), dropout, is_training());
+  f = geluDropout(f, dropout, is_training());
   return h + fastDropout(linear(f, fc2Weight, fc2Bias), dropout, is_training());
 }
 

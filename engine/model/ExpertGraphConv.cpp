@@ -1,5 +1,7 @@
 #include "model/ExpertGraphConv.h"
 
+#include "model/GeluDropout.h"
+
 namespace moelab {
 namespace {
 
@@ -91,7 +93,7 @@ torch::Tensor ExpertGraphConvImpl::forward(const torch::Tensor& h) {
     lastSpread = w.std(0, /*unbiased=*/false);
   }
   auto messages = expertMessages(weights, h);  // [N, E, D]
-  return torch::gelu(neighbour(messages) + self(h));
+  return geluDropout(neighbour(messages) + self(h), 0.0, false);
 }
 
 GnnCouplerImpl::GnnCouplerImpl(int64_t e, int64_t d, int64_t layers) {
@@ -110,7 +112,7 @@ torch::Tensor GnnCouplerImpl::forward(const torch::Tensor& expertOutputs) {
     auto norms = (rows.defined() ? h.detach().index_select(0, rows) : h.detach()).norm(2, -1).mean(0);
     lastShare = norms / norms.sum().clamp_min(1e-30);
   }
-  auto combined = torch::gelu(combine(h.mean(1)));
+  auto combined = geluDropout(combine(h.mean(1)), 0.0, false);
   // Under bf16 autocast the Linear's output is bf16; LayerNorm's CPU kernel needs its weight's dtype.
   return norm(combined.to(norm->weight.scalar_type()));
 }

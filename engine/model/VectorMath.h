@@ -3,7 +3,7 @@
 
 // Row kernels for softmax-like passes over fp32 rows, AVX2-vectorised where the CPU has it (chosen
 // once at start-up), scalar otherwise. Used where LibTorch would make several passes and
-// temporaries: the LM-head cross-entropy and attention's causal softmax.
+// temporaries: the LM-head cross-entropy, attention's causal softmax, GELU.
 namespace moelab::vec {
 
 // The largest element; NaN when any element is NaN.
@@ -17,5 +17,11 @@ void expInto(const float* x, float* out, int64_t n, float shift, float scale, fl
 
 // sum_j a_j b_j.
 float dot(const float* a, const float* b, int64_t n);
+
+// GELU (the exact, erf form): out_j = x_j Phi(x_j). out may alias x.
+void geluInto(const float* x, float* out, int64_t n);
+
+// dx_j = dy_j GELU'(x_j) = dy_j (Phi(x_j) + x_j phi(x_j)). dx may alias dy.
+void geluGradInto(const float* x, const float* dy, float* dx, int64_t n);
 
 }  // namespace moelab::vec
