@@ -24,13 +24,6 @@ HeadView headView(const torch::Tensor& t) {
   return {t.data_ptr<float>(), t.stride(0), t.stride(1), t.stride(2)};
 }
 
-// Mᵀ of a [T, hd] head matrix with row stride st, into [hd, T] (the right operand layout of
-// smallGemm for products with Kᵀ or Vᵀ).
-void transposeInto(const float* m, int64_t st, int64_t T, int64_t hd, float* out) {
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t d = 0; d < hd; ++d) out[d * T + t] = m[t * st + d];
-}
-
 struct Shape {
   int64_t G, H, Hkv, T, hd;
   int64_t group() const { return H / Hkv; }

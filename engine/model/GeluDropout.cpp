@@ -35,7 +35,7 @@ __attribute__((target("avx2"))) void maskAvx2(const DropoutMask& m, const float*
   m.applyTo(x + j, out + j, first + j, n - j);
 }
 
-const bool kAvx2 = __builtin_cpu_supports("avx2");
+const bool kAvx2 = vec::hasAvx2Fma();
 
 void applyMask(const DropoutMask& m, const float* x, float* out, int64_t first, int64_t n) {
   if (kAvx2)

@@ -33,8 +33,7 @@ torch::Tensor gemmBatch(const torch::Tensor& a, bool ta, const torch::Tensor& b,
     for (int64_t i = begin; i < end; ++i) {
       const float* bi = bp + i * sb;
       if (tb) {
-        for (int64_t n = 0; n < N; ++n)
-          for (int64_t p = 0; p < K; ++p) bT[p * N + n] = bi[n * K + p];
+        transposeInto(bi, K, N, K, bT.data());
         bi = bT.data();
       }
       const GemmLhs lhs = ta ? GemmLhs{ap + i * sa, 1, lda} : GemmLhs{ap + i * sa, lda, 1};

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "model/VectorMath.h"
+
 namespace moelab {
 namespace {
 
@@ -110,17 +112,13 @@ void tileAvx2Rows(const Tile& t, int rows) {
   }
 }
 
-bool cpuHasAvx2Fma() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
-const TileFn kTile = cpuHasAvx2Fma() ? tileAvx2Rows : tileScalar;
+const TileFn kTile = vec::hasAvx2Fma() ? tileAvx2Rows : tileScalar;
 
 }  // namespace
 
-bool smallGemmVectorised() {
-  return kTile == tileAvx2Rows;
+void transposeInto(const float* m, int64_t ld, int64_t rows, int64_t cols, float* out) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = m[r * ld + c];
 }
 
 void smallGemm(int64_t M, int64_t N, int64_t K, GemmLhs a, const float* b, int64_t ldb, float* c, int64_t ldc,

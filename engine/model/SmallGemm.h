@@ -31,7 +31,8 @@ enum class CausalSkip {
 void smallGemm(int64_t M, int64_t N, int64_t K, GemmLhs a, const float* b, int64_t ldb, float* c, int64_t ldc,
                bool accumulate, CausalSkip skip = CausalSkip::None);
 
-// Whether smallGemm runs the AVX2 kernel on this CPU (for bench output and tests).
-bool smallGemmVectorised();
+// out[cols, rows] = mᵀ for m [rows, cols] with row stride ld: a right operand of smallGemm from a
+// matrix that is stored transposed (attention's Kᵀ, Vᵀ).
+void transposeInto(const float* m, int64_t ld, int64_t rows, int64_t cols, float* out);
 
 }  // namespace moelab

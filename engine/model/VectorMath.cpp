@@ -150,9 +150,17 @@ __attribute__((target("avx2,fma"))) void geluGradIntoAvx2(const float* x, const 
   }
 }
 
-const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+const bool kAvx2 = hasAvx2Fma();
 
 }  // namespace
+
+bool hasAvx2Fma() {
+  static const bool has = [] {
+    __builtin_cpu_init();  // may run before libgcc's own initialiser
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
+}
 
 float maxOf(const float* x, int64_t n) {
   if (kAvx2) return maxOfAvx2(x, n);

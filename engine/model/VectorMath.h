@@ -15,6 +15,10 @@ float sumExp(const float* x, int64_t n, float shift, float scale);
 // out_j = exp(scale * (x_j - shift)) * factor, same domain as sumExp. out may alias x.
 void expInto(const float* x, float* out, int64_t n, float shift, float scale, float factor);
 
+// Whether this CPU runs the AVX2 + FMA kernels (here, in SmallGemm and GeluDropout). Safe to call
+// from static initialisers.
+bool hasAvx2Fma();
+
 // sum_j a_j b_j.
 float dot(const float* a, const float* b, int64_t n);
 
