@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include "dist/DistributedContext.h"
+#include "dist/GradientAllReduce.h"
 #include "model/LanguageModel.h"
 #include "train/FusedAdamW.h"
 #include "train/Trainer.h"
@@ -46,7 +48,8 @@ struct GemmProbe {
 }  // namespace
 
 BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps,
-                          bool opShapes) {
+                          bool opShapes, DistributedContext* dist) {
+  if (dist && dist->worldSize() == 1) dist = nullptr;
   BenchResult r;
   const auto& t = cfg.train;
   if (t.threads > 0) torch::set_num_threads(int(t.threads));
@@ -69,15 +72,42 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   const int64_t V = model->cfg.vocabSize, B = t.batchSize, T = r.seqLength;
   auto tokens = torch::randint(V, {B, T + 1}, torch::kLong);
   auto inputs = tokens.slice(1, 0, T).contiguous(), targets = tokens.slice(1, 1, T + 1).contiguous();
+  std::unique_ptr<GradientAllReduce> gradients;
+  DataParallelStep dp;
+  std::vector<double> compute, allReduce, idle;
+  if (dist) {
+    // Every rank drew the same global batch (same seed); each trains on its contiguous shard.
+    const int64_t w = dist->worldSize(), k = dist->rank();
+    if (B < w) throw UserError("bench: train.batch_size must be at least the number of ranks");
+    inputs = inputs.slice(0, B * k / w, B * (k + 1) / w).contiguous();
+    targets = targets.slice(0, B * k / w, B * (k + 1) / w).contiguous();
+    gradients = std::make_unique<GradientAllReduce>(*dist, model->parameters());
+    dp.dist = dist;
+    dp.gradients = gradients.get();
+    dp.localTokens = double(targets.numel());
+    dp.globalTokens = double(B * T);
+    r.worldSize = w;
+    r.allReduceBytes = gradients->bytesPerStep();
+  }
+  DataParallelStep* dataParallel = dist ? &dp : nullptr;
   std::vector<double> fwd, bwd, fwdBwd, update;
   // The 2048^3 rate moves by ±30% within minutes on a shared machine, so it is sampled between the
   // timed steps (and 5 times after them) and MFU uses the median: same run, same conditions.
   const GemmProbe reference(2048, 2048, 2048);
   for (int i = 0; i < warmupSteps + steps; ++i) {
     auto s = std::chrono::steady_clock::now();
-    StepResult step = trainStep(model, opt, inputs, targets, {}, t.gradClip, precision);
+    StepResult step = trainStep(model, opt, inputs, targets, {}, t.gradClip, precision, dataParallel);
     if (step.diverged) throw std::runtime_error("bench: " + step.problem);
-    if (i >= warmupSteps) {
+    if (i >= warmupSteps && dist) {
+      r.stepSeconds.push_back(seconds(s));
+      compute.push_back(r.stepSeconds.back() - step.syncSeconds - step.allReduceSeconds);
+      allReduce.push_back(step.allReduceSeconds);
+      idle.push_back(step.syncSeconds);
+      fwdBwd.push_back(step.forwardBackwardSeconds);
+      fwd.push_back(step.forwardSeconds);
+      bwd.push_back(step.forwardBackwardSeconds - step.forwardSeconds);
+      update.push_back(r.stepSeconds.back() - step.forwardBackwardSeconds);
+    } else if (i >= warmupSteps) {
       r.stepSeconds.push_back(seconds(s));
       fwdBwd.push_back(step.forwardBackwardSeconds);
       fwd.push_back(step.forwardSeconds);
@@ -91,14 +121,27 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   r.medianOptimizerSeconds = median(update);
   r.medianForwardSeconds = median(fwd);
   r.medianBackwardSeconds = median(bwd);
-  r.profile =
-      profileOps([&] { trainStep(model, opt, inputs, targets, {}, t.gradClip, precision); }, opShapes);
+  r.profile = profileOps(
+      [&] { trainStep(model, opt, inputs, targets, {}, t.gradClip, precision, dataParallel); }, opShapes);
   r.tokensPerSecond = double(B * T) / r.medianStepSeconds;
   r.flopsPerToken = 3.0 * model->forwardFlopsPerToken(T);
   r.achievedGflops = r.flopsPerToken * r.tokensPerSecond / 1e9;
   const int64_t D = cfg.model.embedDim, N = B * T;
+  if (dist) dist->barrier();  // the ranks sample the GEMM rate together: the machine's rate under load
   for (int i = 0; i < 5; ++i) r.referenceSamples.push_back(reference.sample());
   r.matmulGflops["2048x2048x2048"] = median(r.referenceSamples);
+  if (dist) {
+    const int w = dist->worldSize(), k = dist->rank();
+    std::vector<double> slots(size_t(3 * w + 1), 0.0);
+    slots[size_t(3 * k)] = median(compute);
+    slots[size_t(3 * k + 1)] = median(allReduce);
+    slots[size_t(3 * k + 2)] = median(idle);
+    slots[size_t(3 * w)] = r.matmulGflops["2048x2048x2048"];
+    slots = dist->allReduceSum(slots);
+    for (int q = 0; q < w; ++q)
+      r.ranks.push_back({slots[size_t(3 * q)], slots[size_t(3 * q + 1)], slots[size_t(3 * q + 2)]});
+    r.matmulGflops["2048x2048x2048"] = slots[size_t(3 * w)];
+  }
   r.matmulGflops["NxDx4D"] = GemmProbe(N, D, 4 * D).medianOf(5);
   r.matmulGflops["NxDxV"] = GemmProbe(N, D, V).medianOf(5);
   for (auto& [k, v] : r.matmulGflops) r.peakMatmulGflops = std::max(r.peakMatmulGflops, v);

@@ -25,12 +25,22 @@ struct BenchResult {
   double mfu = 0;                              // achieved / reference
   OpProfile profile;                           // one extra, profiled step: GEMM time vs the rest
   double peakRssMb = 0;
+  // Data parallel (`dist`): the step split per rank (rank order); the batch is the global one and
+  // tokens/s counts every rank's tokens. The reference rate is the sum of the ranks' concurrent
+  // 2048^3 rates (each rank has its share of the threads).
+  int64_t worldSize = 1;
+  struct RankSplit {
+    double computeSeconds = 0, allReduceSeconds = 0, idleSeconds = 0;  // medians
+  };
+  std::vector<RankSplit> ranks;
+  int64_t allReduceBytes = 0;  // gradient bytes each rank sends into the all-reduce per step
 };
 
 // Times full training steps (forward, backward, clip, AdamW) of the config's model on random token
 // ids of the config's shape: a speed measurement, not training. vocab: the tokenizer's size.
 // opShapes: the profiled step's operators are split by input shapes.
+class DistributedContext;
 BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps, int warmupSteps,
-                          bool opShapes = false);
+                          bool opShapes = false, DistributedContext* dist = nullptr);
 
 }  // namespace moelab

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "cli/Commands.h"
+#include "config/ExperimentConfig.h"
 
 // The commands that train, evaluate or load a model. They live in the engine module
 // (moelab-engine.so) with LibTorch, which the command-line front loads only when one of them runs.
@@ -15,6 +16,9 @@ int exportWeightsCommand(const Words& args);
 int profileCommand(const Words& args);
 int reassignCommand(const Words& args);
 int sweepRunCommand(const Words& args);  // sweep run SPEC | sweep resume ID
+
+// The vocabulary size a config's model will have, loading data only when the tokenizer needs it.
+int64_t vocabForConfig(const ExperimentConfig& cfg, const std::string& dataDir);
 
 // train.threads semantics: N > 0 threads, 0 every core.
 void setThreads(int64_t threads);

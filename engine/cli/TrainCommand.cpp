@@ -8,7 +8,9 @@
 #include <map>
 
 #include "cli/CliCommon.h"
+#include "cli/DistributedLaunch.h"
 #include "cli/TorchCommands.h"
+#include "dist/DistributedContext.h"
 #include "run/RunController.h"
 #include "util/Errors.h"
 
@@ -67,10 +69,13 @@ class ProgressPrinter : public MetricSink {
 
 }  // namespace
 
+int trainInProcess(const CliArgs& a, const RunRequest& req, DistributedContext* dist);
+
 int trainCommand(const Words& words) {
-  auto a = CliArgs::parse(words, {"extend", "force"},
-                          {"db", "data-dir", "set", "max-steps", "threads", "resume", "checkpoint-dir",
-                           "name", "init-from", "init-which"});
+  std::set<std::string> valueNames = {"db",     "data-dir",       "set",  "max-steps", "threads",
+                                      "resume", "checkpoint-dir", "name", "init-from", "init-which"};
+  valueNames.insert(distributedOptions().begin(), distributedOptions().end());
+  auto a = CliArgs::parse(words, {"extend", "force"}, valueNames);
   if ((a.has("extend") || a.has("force")) && !a.has("resume"))
     throw UserError("--extend and --force only apply with --resume RUN_ID");
   if (a.positional.size() > 1) throw UserError("train takes one CONFIG file");
@@ -93,6 +98,12 @@ int trainCommand(const Words& words) {
   req.dataDir = a.get("data-dir", "");
   req.checkpointBase = a.get("checkpoint-dir", "");
 
+  if (const int code = launchIfDistributed("train", words, a); code >= 0) return code;
+  return runAsRank([&](DistributedContext* dist) { return trainInProcess(a, req, dist); });
+}
+
+int trainInProcess(const CliArgs& a, const RunRequest& req, DistributedContext* dist) {
+  const bool leader = !dist || dist->rank() == 0;
   // The database opens (and is possibly created) only once the config and data are known to be
   // good: a typo in a config must not leave an empty moelab.db behind.
   std::unique_ptr<ExperimentStore> store;
@@ -101,11 +112,13 @@ int trainCommand(const Words& words) {
     return *store;
   };
   ProgressPrinter printer;
-  RunController controller(openOnce, a.get("db", "moelab.db"), req, &printer);
+  RunController controller(openOnce, a.get("db", "moelab.db"), req, leader ? &printer : nullptr);
+  controller.setDistributed(dist);
   controller.prepare();
   const std::atomic<bool>* stop = stopOnSignals();
   const RunOutcome outcome = controller.run(stop);
   const std::string error = controller.error();
+  if (!leader) return outcome == RunOutcome::Finished ? 0 : outcome == RunOutcome::Interrupted ? 130 : 1;
   std::fprintf(stderr, "\nrun %ld %s%s%s\n", long(controller.runId()), toString(outcome).c_str(),
                error.empty() ? "" : ": ", error.c_str());
   std::cout << nlohmann::json{{"run_id", controller.runId()}, {"status", toString(outcome)}}.dump() << "\n";

@@ -8,6 +8,8 @@
 
 #include "config/ConfigSchema.h"
 #include "data/DataLocator.h"
+#include "dist/DistributedContext.h"
+#include "dist/RankLauncher.h"
 #include "model/ModelSize.h"
 #include "train/Checkpoint.h"
 #include "train/InitFrom.h"
@@ -113,7 +115,45 @@ void RunController::createOrReopenRun() {
   store_->setProvenance(runId_, data_->provenance);
 }
 
+namespace {
+const char* kRunKey = "moelab/run";
+}
+
+void RunController::publishToRanks(const std::string& error) {
+  nlohmann::json doc;
+  if (!error.empty()) {
+    doc["error"] = error;
+  } else {
+    doc = {{"config", cfg_.json},
+           {"run_id", runId_},
+           {"checkpoint_dir", checkpointDir_},
+           {"resume_checkpoint", checkpointPath_},
+           {"init_from_checkpoint", initFrom_.checkpoint},
+           {"extend", req_.extend}};
+  }
+  dist_->setKey(kRunKey, doc.dump());
+}
+
+void RunController::prepareFollower() {
+  const nlohmann::json doc = nlohmann::json::parse(dist_->getKey(kRunKey));
+  if (doc.contains("error")) throw RankDeclined(doc["error"].get<std::string>());
+  cfg_ = ExperimentConfig::fromJson(doc["config"]);
+  runId_ = doc["run_id"];
+  checkpointDir_ = doc["checkpoint_dir"];
+  checkpointPath_ = doc["resume_checkpoint"];
+  torch::set_num_threads(cfg_.train.threads > 0 ? int(cfg_.train.threads)
+                                                : int(std::max(1u, std::thread::hardware_concurrency())));
+  data_ = std::make_unique<LmDataset>(LmDataset::load(cfg_, DataLocator(req_.dataDir)));
+  trainer_ = std::make_unique<Trainer>(cfg_, *data_, checkpointDir_, nullptr, dist_);
+  if (!checkpointPath_.empty())
+    resumeStep_ = trainer_->resumeFrom(checkpointPath_, doc["extend"].get<bool>());
+  const std::string initFrom = doc["init_from_checkpoint"];
+  if (!initFrom.empty()) trainer_->initWeightsFrom(initFrom);
+}
+
 void RunController::prepare() {
+  if (dist_ && dist_->rank() > 0) return prepareFollower();
+  bool published = false;
   try {
     loadConfig();
     requirePrecisionSupported(cfg_);  // before data or database: nothing to undo
@@ -133,7 +173,14 @@ void RunController::prepare() {
 
     recorder_ = std::make_unique<RunRecorder>(*store_, runId_, sink_);
     recorder_->setSpillFile(checkpointDir_ + "/unsaved-metrics.jsonl");
-    trainer_ = std::make_unique<Trainer>(cfg_, *data_, checkpointDir_, recorder_.get());
+    if (dist_) {
+      recordLaunchRun(dist_->spec(), runId_);
+      store_->logParams(runId_,
+                        {{"dist.world_size", dist_->worldSize()}, {"dist.backend", dist_->spec().backend}});
+      publishToRanks("");
+      published = true;
+    }
+    trainer_ = std::make_unique<Trainer>(cfg_, *data_, checkpointDir_, recorder_.get(), dist_);
     if (!checkpointPath_.empty()) resumeStep_ = trainer_->resumeFrom(checkpointPath_, req_.extend);
     if (initFrom_.run != 0) {
       const int64_t parentStep = trainer_->initWeightsFrom(initFrom_.checkpoint);
@@ -176,7 +223,8 @@ void RunController::prepare() {
     store_->putArtifact(runId_, "plan", resumeStep_,
                         {{"total_steps", trainer_->totalSteps()},
                          {"parameters", trainer_->model()->parameterBreakdown().total},
-                         {"threads", torch::get_num_threads()}});
+                         {"threads", torch::get_num_threads()},
+                         {"ranks", dist_ ? dist_->worldSize() : 1}});
     char line[256];
     std::snprintf(line, sizeof line,
                   "run %ld: %s, %.2fM parameters, %ld train / %ld valid samples, %ld steps, %d threads",
@@ -185,6 +233,12 @@ void RunController::prepare() {
                   long(data_->valid.size()), long(trainer_->totalSteps()), torch::get_num_threads());
     notice(line);
   } catch (const std::exception& e) {
+    if (dist_ && !published) {
+      try {
+        publishToRanks(e.what());
+      } catch (const std::exception&) {
+      }
+    }
     fail(e);
     throw;
   }
@@ -194,13 +248,16 @@ RunOutcome RunController::run(const std::atomic<bool>* stop) {
   if (!trainer_) throw std::logic_error("RunController::run before prepare()");
   try {
     RunOutcome outcome = trainer_->run(stop);
+    if (!recorder_) return outcome;  // a data-parallel rank > 0: rank 0 records the run
     recorder_->flush();
-    error_ = outcome == RunOutcome::Diverged ? trainer_->divergence() + "; kept the last good checkpoint"
-             : outcome == RunOutcome::Interrupted
-                 ? "stopped; " + (req_.resumeAdvice.empty() ? "resume with `moelab-cli train --resume " +
-                                                                  std::to_string(runId_) + "`"
-                                                            : req_.resumeAdvice)
-                 : "";
+    error_ =
+        outcome == RunOutcome::Diverged ? trainer_->divergence() + "; kept the last good checkpoint"
+        : outcome == RunOutcome::Interrupted
+            ? "stopped; " + (req_.resumeAdvice.empty()
+                                 ? "resume with `moelab-cli train --resume " + std::to_string(runId_) +
+                                       (dist_ ? " --nproc " + std::to_string(dist_->worldSize()) : "") + "`"
+                                 : req_.resumeAdvice)
+            : "";
     store_->setStatus(runId_, toString(outcome), error_);
     return outcome;
   } catch (const std::exception& e) {

@@ -16,6 +16,8 @@
 
 namespace moelab {
 
+class DistributedContext;
+
 // One run's lifecycle, the same for the CLI, the desktop app and the sweep queue: the config and
 // data are checked and loaded before the database is touched, the run is created (or its resume
 // checked and its config changes recorded), it trains, and its status follows: running ->
@@ -35,6 +37,9 @@ class RunController {
   void prepare();
   // Trains until done or `stop` becomes true; records the final status. prepare() first.
   RunOutcome run(const std::atomic<bool>* stop);
+  // A data-parallel job (before prepare()): rank 0 does all of the above and hands the resolved
+  // config and checkpoint paths to the other ranks, which train without a database or sink.
+  void setDistributed(DistributedContext* dist) { dist_ = dist; }
   // prepare() + run() in one call.
   RunOutcome execute(const std::atomic<bool>* stop);
 
@@ -49,6 +54,8 @@ class RunController {
   void checkInitFrom();  // --init-from: the parent's checkpoint, verified and compatible
   void createOrReopenRun();
   void fail(const std::exception& e);
+  void prepareFollower();  // ranks > 0: rank 0's resolved run, then data and trainer
+  void publishToRanks(const std::string& error);
   void notice(const std::string& text);
 
   std::function<ExperimentStore&()> openStore_;
@@ -67,6 +74,7 @@ class RunController {
     int64_t run = 0;
     std::string checkpoint;
   } initFrom_;
+  DistributedContext* dist_ = nullptr;
   bool started_ = false;  // the run's row is this controller's to mark failed
 };
 

@@ -84,6 +84,7 @@ std::string saveCheckpoint(const std::string& path, const CheckpointState& s, La
   meta["anchor_rate"] = s.anchorRate;
   meta["next_learning_rate"] = s.nextLearningRate;
   meta["vocab_size"] = s.vocabSize;
+  meta["world_size"] = s.worldSize;
   meta["best_val_loss"] =
       std::isfinite(s.bestValLoss) ? nlohmann::json(s.bestValLoss) : nlohmann::json(nullptr);
   torch::serialize::OutputArchive out, modelAr, optAr;
@@ -93,6 +94,7 @@ std::string saveCheckpoint(const std::string& path, const CheckpointState& s, La
   out.write("model", modelAr);
   out.write("optimizer", optAr);
   out.write("rng_state", at::detail::getDefaultCPUGenerator().get_state(), /*is_buffer=*/true);
+  if (!s.rankRng.empty()) out.write("rank_rng", torch::stack(s.rankRng), /*is_buffer=*/true);
   const fs::path dir = fs::path(path).parent_path();
   fs::create_directories(dir);
   // A name of its own per writer (two processes resuming one run by mistake must not interleave
@@ -163,13 +165,14 @@ CheckpointState readCheckpointState(const std::string& path) {
   s.anchorRate = meta.value("anchor_rate", 0.0);
   s.nextLearningRate = meta.value("next_learning_rate", 0.0);
   s.vocabSize = meta.value("vocab_size", int64_t(0));
+  s.worldSize = meta.value("world_size", int64_t(1));
   s.config = meta["config"];
   s.tokenizer = meta["tokenizer"];
   return s;
 }
 
 void loadCheckpoint(const std::string& path, LanguageModel& model, torch::optim::Optimizer* optimizer,
-                    bool restoreRng) {
+                    bool restoreRng, int rank) {
   verifyCheckpoint(path);
   auto in = openArchive(path);
   try {
@@ -183,7 +186,12 @@ void loadCheckpoint(const std::string& path, LanguageModel& model, torch::optim:
     }
     if (restoreRng) {
       torch::Tensor rng;
-      in.read("rng_state", rng, /*is_buffer=*/true);
+      if (rank > 0 || readCheckpointState(path).worldSize > 1) {
+        in.read("rank_rng", rng, /*is_buffer=*/true);
+        rng = rng[rank].contiguous();
+      } else {
+        in.read("rng_state", rng, /*is_buffer=*/true);
+      }
       auto gen = at::detail::getDefaultCPUGenerator();
       gen.set_state(rng);
     }

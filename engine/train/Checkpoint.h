@@ -20,8 +20,12 @@ struct CheckpointState {
   double anchorRate = 0;
   double nextLearningRate = 0;  // the rate step `step` + 1 would use under the saved schedule
   int64_t vocabSize = 0;        // the model's resolved vocabulary (0 in older checkpoints)
-  nlohmann::json config;        // full experiment JSON
-  nlohmann::json tokenizer;     // Tokenizer::describe()
+  // Data parallel: the ranks that trained it and each rank's RNG state (rank order); a resume needs
+  // the same number of ranks. 1 and empty for one process.
+  int64_t worldSize = 1;
+  std::vector<torch::Tensor> rankRng;
+  nlohmann::json config;     // full experiment JSON
+  nlohmann::json tokenizer;  // Tokenizer::describe()
 };
 
 // Returns the file's SHA-256, also kept beside it in `path`.sha256 (checkpointDigestPath).
@@ -34,9 +38,9 @@ void verifyCheckpoint(const std::string& path);
 // Reads only the metadata (config, step...) so callers can build the model first.
 CheckpointState readCheckpointState(const std::string& path);
 // Restores model (and optimizer, RNG if given) into already-constructed objects after verifying
-// the file's SHA-256. Throws UserError naming the file when it is missing, damaged, truncated or
-// not a MoE Lab checkpoint.
+// the file's SHA-256. `rank`: whose RNG state to restore in a data-parallel checkpoint. Throws UserError
+// naming the file when it is missing, damaged, truncated or not a MoE Lab checkpoint.
 void loadCheckpoint(const std::string& path, LanguageModel& model, torch::optim::Optimizer* optimizer,
-                    bool restoreRng);
+                    bool restoreRng, int rank = 0);
 
 }  // namespace moelab

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "dist/DistributedContext.h"
+#include "dist/GradientAllReduce.h"
 #include "train/FusedAdamW.h"
 
 namespace moelab {
@@ -23,21 +25,35 @@ double gradientNorm(const std::vector<torch::Tensor>& parameters) {
 
 StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, const torch::Tensor& inputs,
                      const torch::Tensor& targets, const torch::Tensor& mask, double gradClip,
-                     Precision precision) {
+                     Precision precision, DataParallelStep* dp) {
   const auto start = std::chrono::steady_clock::now();
   StepResult r;
   r.gradNorm = std::numeric_limits<double>::quiet_NaN();
   dropGradients(optimizer);
   torch::Tensor lm, loss, aux;
-  {
+  // A data-parallel rank whose shard of a short last batch is empty only takes part in the exchanges.
+  const bool compute = inputs.size(0) > 0;
+  if (compute) {
     AutocastScope autocast(precision);
     lm = languageModelLoss(model->forward(inputs, mask), targets);
     loss = lm;
     aux = model->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
     if (aux.defined()) loss = lm + aux.to(torch::kFloat);
+    r.lmLoss = lm.item<double>();
+    r.totalLoss = aux.defined() ? loss.item<double>() : r.lmLoss;
   }
-  r.lmLoss = lm.item<double>();
-  r.totalLoss = aux.defined() ? loss.item<double>() : r.lmLoss;
+  if (dp) {
+    const double share = dp->globalTokens > 0 ? dp->localTokens / dp->globalTokens : 0.0;
+    std::vector<double> v{compute ? r.lmLoss * share : 0.0, compute ? r.totalLoss * share : 0.0};
+    v.insert(v.end(), dp->sync.begin(), dp->sync.end());
+    const auto waitStart = std::chrono::steady_clock::now();
+    v = dp->dist->allReduceSum(v);
+    r.syncSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - waitStart).count();
+    r.lmLoss = v[0];
+    r.totalLoss = v[1];
+    dp->sync.assign(v.begin() + 2, v.end());
+    if (compute && share != 1.0) loss = loss * share;
+  }
   r.forwardSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Checked before backward and before the update: a non-finite value must never reach AdamW
   // (one NaN gradient turns every weight it touches into NaN, and a later save would keep them).
@@ -48,7 +64,9 @@ StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, c
                                                " (language-model loss " + std::to_string(r.lmLoss) + ")";
     return r;
   }
-  loss.backward();
+  if (dp) dp->gradients->beginStep();
+  if (compute) loss.backward();
+  if (dp) r.allReduceSeconds = dp->gradients->finish();
   r.forwardBackwardSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto params = model->parameters();
   r.gradNorm = gradientNorm(params);

@@ -16,8 +16,25 @@ struct StepResult {
   double gradNorm = 0;        // global L2 norm before clipping; NaN when the loss was already non-finite
   double forwardSeconds = 0;  // forward and loss
   double forwardBackwardSeconds = 0;  // forward, loss and backward
+  // Data parallel: waiting at the loss exchange (other ranks still computing) and for the gradient
+  // all-reduce backward did not hide.
+  double syncSeconds = 0, allReduceSeconds = 0;
   bool diverged = false;
   std::string problem;  // what was non-finite, e.g. "auxiliary loss is nan"
+};
+
+class DistributedContext;
+class GradientAllReduce;
+
+// Data parallel: this rank computes on its shard of the global batch. The losses are exchanged
+// before backward (so every rank makes the same skip decision) and weighted by the shard's share of
+// the global batch's real targets, so the summed gradients are those of the global token mean, as in
+// one process. `sync` rides along with the losses (the trainer's control flags) and comes back summed.
+struct DataParallelStep {
+  DistributedContext* dist = nullptr;
+  GradientAllReduce* gradients = nullptr;
+  double localTokens = 0, globalTokens = 0;
+  std::vector<double> sync;
 };
 
 // One training step, shared by the Trainer and the benchmark so both time the same work:
@@ -27,7 +44,7 @@ struct StepResult {
 // dtypes; weights, gradients and the update stay fp32).
 StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, const torch::Tensor& inputs,
                      const torch::Tensor& targets, const torch::Tensor& mask, double gradClip,
-                     Precision precision = Precision::Fp32);
+                     Precision precision = Precision::Fp32, DataParallelStep* dataParallel = nullptr);
 
 // The global L2 norm of all parameter gradients (as clip_grad_norm_ computes it).
 double gradientNorm(const std::vector<torch::Tensor>& parameters);

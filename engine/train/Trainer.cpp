@@ -10,6 +10,8 @@
 #include <limits>
 #include <random>
 
+#include "dist/DistributedContext.h"
+#include "dist/GradientAllReduce.h"
 #include "model/ModelSize.h"
 #include "train/Checkpoint.h"
 #include "train/FusedAdamW.h"
@@ -97,13 +99,15 @@ ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVoc
 }
 
 EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize,
-                    std::vector<ExpertCoupling>* coupling) {
+                    std::vector<ExpertCoupling>* coupling, DistributedContext* dist) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = model->is_training();
   model->eval();
   double lossSum = 0;
   EvalResult r;
+  int64_t batchIndex = -1;
   for (int64_t at = 0; at < split.size(); at += batchSize) {
+    if (dist && ++batchIndex % dist->worldSize() != dist->rank()) continue;
     int64_t end = std::min(split.size(), at + batchSize);
     // The coupling probe rides on the first batch: no extra forward. Switched off again even when
     // the forward throws, so training forwards never pay for it.
@@ -127,6 +131,13 @@ EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batch
     ++r.batches;
   }
   model->train(wasTraining);
+  if (dist) {
+    const auto sums = dist->allReduceSum({lossSum, double(r.tokens), double(r.samples), double(r.batches)});
+    lossSum = sums[0];
+    r.tokens = int64_t(sums[1]);
+    r.samples = int64_t(sums[2]);
+    r.batches = int64_t(sums[3]);
+  }
   r.loss = r.tokens > 0 ? lossSum / double(r.tokens) : std::numeric_limits<double>::quiet_NaN();
   r.perplexity = std::exp(r.loss);
   return r;
@@ -148,13 +159,16 @@ TokenSplit validationSubset(const TokenSplit& split, int64_t samples, uint64_t s
   return split.select(torch::tensor(validationRows(split.size(), samples, seed), torch::kLong));
 }
 
+Trainer::~Trainer() = default;
+
 Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string checkpointDir,
-                 MetricSink* sink)
+                 MetricSink* sink, DistributedContext* dist)
     : cfg_(cfg),
       data_(data),
       checkpointDir_(std::move(checkpointDir)),
       sink_(sink),
-      bestValLoss_(std::numeric_limits<double>::infinity()) {
+      bestValLoss_(std::numeric_limits<double>::infinity()),
+      dist_(dist && dist->worldSize() > 1 ? dist : nullptr) {
   const auto& t = cfg_.train;
   requirePrecisionSupported(cfg_);
   precision_ = trainingPrecision(cfg_);
@@ -172,6 +186,23 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
   totalSteps_ = stepsPerEpoch_ * t.epochs;
   if (t.maxSteps > 0) totalSteps_ = std::min(totalSteps_, t.maxSteps);
   validation_ = validationSubset(data_.valid, t.evalBatches * t.batchSize, uint64_t(t.seed));
+  if (dist_) {
+    if (t.batchSize < dist_->worldSize())
+      throw UserError("train.batch_size " + std::to_string(t.batchSize) + " is smaller than the " +
+                      std::to_string(dist_->worldSize()) +
+                      " ranks: the global batch is shared out, every rank needs at least one sample; "
+                      "raise train.batch_size or use fewer ranks");
+    // The same seed builds the same weights everywhere; rank 0's are broadcast all the same, so a
+    // rank can never start from different ones.
+    {
+      torch::NoGradGuard noGrad;
+      for (auto& p : model_->parameters()) dist_->broadcast(p, 0);
+      for (auto& b : model_->buffers()) dist_->broadcast(b, 0);
+    }
+    gradientSync_ = std::make_unique<GradientAllReduce>(*dist_, model_->parameters());
+    // Rank 0 keeps the single-process random stream; the others their own (dropout masks differ).
+    if (dist_->rank() > 0) torch::manual_seed(uint64_t(t.seed) + 7919ULL * uint64_t(dist_->rank()));
+  }
 }
 
 double Trainer::learningRateAt(int64_t step) const {
@@ -206,7 +237,15 @@ int64_t Trainer::initWeightsFrom(const std::string& path) {
 
 int64_t Trainer::resumeFrom(const std::string& path, bool extendHorizon) {
   CheckpointState s = readCheckpointState(path);
-  loadCheckpoint(path, model_, optimizer_.get(), /*restoreRng=*/true);
+  const int64_t world = dist_ ? dist_->worldSize() : 1;
+  if (s.worldSize != world)
+    throw UserError("checkpoint " + path + " was written by a run on " + std::to_string(s.worldSize) +
+                    (s.worldSize == 1 ? " process" : " ranks") +
+                    " (it holds each rank's random state and data position); resume it with " +
+                    (s.worldSize == 1 ? std::string("one process (no --nproc)")
+                                      : "--nproc " + std::to_string(s.worldSize)) +
+                    ", not " + std::to_string(world));
+  loadCheckpoint(path, model_, optimizer_.get(), /*restoreRng=*/true, dist_ ? dist_->rank() : 0);
   step_ = s.step;
   epoch_ = s.epoch;
   batchInEpoch_ = s.batchInEpoch;
@@ -252,6 +291,12 @@ void Trainer::save(const std::string& path) {
   s.vocabSize = model_->cfg.vocabSize;
   s.config = cfg_.json;
   s.tokenizer = data_.tokenizer->describe();
+  if (dist_) {
+    // Every rank's random state goes into rank 0's file; the others write nothing.
+    s.worldSize = dist_->worldSize();
+    s.rankRng = dist_->allGather(at::detail::getDefaultCPUGenerator().get_state());
+    if (dist_->rank() != 0) return;
+  }
   if (sink_) sink_->beforeCheckpoint(step_);
   const std::string digest = saveCheckpoint(path, s, model_, *optimizer_);
   lastSave_ = nowSeconds();
@@ -261,12 +306,12 @@ void Trainer::save(const std::string& path) {
 EvalResult Trainer::evaluateAndRecord() {
   std::vector<ExpertCoupling> coupling;
   const bool probe = cfg_.train.expertViews && cfg_.model.architecture == "gnn_moe";
-  EvalResult r = evaluate(model_, validation_, cfg_.train.batchSize, probe ? &coupling : nullptr);
+  EvalResult r = evaluate(model_, validation_, cfg_.train.batchSize, probe ? &coupling : nullptr, dist_);
   const int64_t couplingTokens =
-      probe ? validation_.mask.slice(0, 0, std::min(validation_.size(), cfg_.train.batchSize))
-                  .sum()
-                  .item<int64_t>()
-            : 0;
+      probe && sink_ ? validation_.mask.slice(0, 0, std::min(validation_.size(), cfg_.train.batchSize))
+                           .sum()
+                           .item<int64_t>()
+                     : 0;
   double now = nowSeconds();
   if (sink_) {
     sink_->onMetrics({{"val/loss", step_, r.loss, now},
@@ -313,7 +358,7 @@ bool Trainer::recordFullValidation(const EvalResult& periodic) {
   // the final number is comparable with `moelab-cli eval --split valid`.
   EvalResult r = validation_.size() == data_.valid.size() && periodic.samples > 0
                      ? periodic
-                     : evaluate(model_, data_.valid, cfg_.train.batchSize);
+                     : evaluate(model_, data_.valid, cfg_.train.batchSize, nullptr, dist_);
   double now = nowSeconds();
   if (sink_)
     sink_->onMetrics({{"val_full/loss", step_, r.loss, now},
@@ -336,11 +381,41 @@ Trainer::Batch Trainer::nextBatch() {
   const int64_t end = std::min<int64_t>(int64_t(order_.size()), at + batch);
   auto rows = torch::from_blob(order_.data() + at, {end - at}, torch::kLong).clone();
   const auto& split = data_.train;
-  return {split.inputs.index_select(0, rows), split.targets.index_select(0, rows),
-          split.mask.index_select(0, rows)};
+  Batch b;
+  b.targets = split.targets.index_select(0, rows);
+  b.globalTokens = b.targets.ne(-100).sum().item<int64_t>();
+  if (dist_) {
+    // A contiguous shard; a short last batch may leave a rank none (it still joins the exchanges).
+    const int64_t n = end - at, w = dist_->worldSize(), r = dist_->rank();
+    rows = rows.slice(0, n * r / w, n * (r + 1) / w);
+    b.targets = split.targets.index_select(0, rows);
+  }
+  b.inputs = split.inputs.index_select(0, rows);
+  b.mask = split.mask.index_select(0, rows);
+  return b;
 }
 
-void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens) {
+std::vector<MetricPoint> Trainer::rankTimings(const StepResult& r, double stepSeconds) {
+  const int w = dist_->worldSize(), me = dist_->rank();
+  std::vector<double> slots(size_t(3 * w), 0.0);
+  slots[size_t(3 * me)] = std::max(0.0, stepSeconds - r.syncSeconds - r.allReduceSeconds);
+  slots[size_t(3 * me + 1)] = r.allReduceSeconds;
+  slots[size_t(3 * me + 2)] = r.syncSeconds;
+  slots = dist_->allReduceSum(slots);
+  const double now = nowSeconds();
+  std::vector<MetricPoint> m;
+  for (int k = 0; k < w; ++k) {
+    const std::string prefix = "dist/rank" + std::to_string(k) + "/";
+    m.push_back({prefix + "compute_s", step_, slots[size_t(3 * k)], now});
+    m.push_back({prefix + "allreduce_s", step_, slots[size_t(3 * k + 1)], now});
+    m.push_back({prefix + "idle_s", step_, slots[size_t(3 * k + 2)], now});
+  }
+  m.push_back({"dist/world_size", step_, double(w), now});
+  m.push_back({"dist/allreduce_bytes", step_, double(gradientSync_->bytesPerStep()), now});
+  return m;
+}
+
+void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens, std::vector<MetricPoint> extra) {
   if (!sink_) return;
   const auto& t = cfg_.train;
   const double now = nowSeconds(), elapsed = now - runStart_;
@@ -367,6 +442,7 @@ void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens) {
         {"train/tokens", step_, double(tokens), now}, {"train/epoch", step_, double(epoch_), now},
         {"system/rss_mb", step_, currentRssMb(), now}};
     recordRouting(routing, step_, now, m, t.expertViews ? sink_ : nullptr);
+    m.insert(m.end(), extra.begin(), extra.end());
     sink_->onMetrics(m);
   }
   sink_->onProgress(p);
@@ -416,7 +492,28 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     Batch b = nextBatch();
     const double lr = learningRateAt(step_);
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
-    StepResult r = trainStep(model_, *optimizer_, b.inputs, b.targets, b.mask, t.gradClip, precision_);
+    // Data parallel: the stop request and a time-based save are agreed by all ranks at every step
+    // (a rank acting alone would leave the others waiting in a collective).
+    const bool stopRequested = stop && stop->load();
+    const bool saveDue = t.checkpointMinutes > 0 && nowSeconds() - lastSave_ >= 60.0 * t.checkpointMinutes;
+    DataParallelStep dp;
+    if (dist_) {
+      dp.dist = dist_;
+      dp.gradients = gradientSync_.get();
+      dp.localTokens = double(b.targets.ne(-100).sum().item<int64_t>());
+      dp.globalTokens = double(b.globalTokens);
+      dp.sync = {stopRequested ? 1.0 : 0.0, saveDue && dist_->rank() == 0 ? 1.0 : 0.0};
+    }
+    const auto stepStart = std::chrono::steady_clock::now();
+    StepResult r = trainStep(model_, *optimizer_, b.inputs, b.targets, b.mask, t.gradClip, precision_,
+                             dist_ ? &dp : nullptr);
+    const double stepSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - stepStart).count();
+    // One process reads its flags after the step, as it always has.
+    auto stopNow = [&] { return dist_ ? dp.sync[0] > 0 : stop && stop->load(); };
+    const bool timedSave =
+        dist_ ? dp.sync[1] > 0
+              : t.checkpointMinutes > 0 && nowSeconds() - lastSave_ >= 60.0 * t.checkpointMinutes;
     if (r.diverged) {
       // The update was skipped; `last` stays the last good checkpoint (no save here).
       divergence_ = "step " + std::to_string(step_ + 1) + ": " + r.problem + "; update skipped";
@@ -429,9 +526,10 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     }
     ++step_;
     ++batchInEpoch_;
-    const int64_t tokens = b.targets.ne(-100).sum().item<int64_t>();
+    const int64_t tokens = b.globalTokens;
     tokensSeen_ += tokens;
-    reportStep(r, lr, tokens);
+    const bool logged = step_ % t.logEvery == 0 || step_ == totalSteps_;
+    reportStep(r, lr, tokens, dist_ && logged ? rankTimings(r, stepSeconds) : std::vector<MetricPoint>{});
     const bool epochEnd = batchInEpoch_ >= stepsPerEpoch_;
     if ((t.evalEvery > 0 && step_ % t.evalEvery == 0) || (t.evalEvery == 0 && epochEnd) ||
         step_ == totalSteps_) {
@@ -443,11 +541,10 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
         return RunOutcome::Diverged;
       }
       save(lastCheckpointPath());
-    } else if ((t.checkpointEvery > 0 && step_ % t.checkpointEvery == 0) ||
-               (t.checkpointMinutes > 0 && nowSeconds() - lastSave_ >= 60.0 * t.checkpointMinutes)) {
+    } else if ((t.checkpointEvery > 0 && step_ % t.checkpointEvery == 0) || timedSave) {
       save(lastCheckpointPath());  // a cadence of its own: evaluations may be hours apart
     }
-    if (stop && stop->load() && step_ < totalSteps_) {
+    if (stopNow() && step_ < totalSteps_) {
       save(lastCheckpointPath());
       return RunOutcome::Interrupted;
     }

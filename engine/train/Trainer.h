@@ -11,6 +11,9 @@
 
 namespace moelab {
 
+class DistributedContext;
+class GradientAllReduce;
+
 enum class RunOutcome { Finished, Interrupted, Diverged };
 std::string toString(RunOutcome o);
 
@@ -25,8 +28,10 @@ ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVoc
 // Mean loss and perplexity over every sample of a split (no grad, eval mode), with what was
 // evaluated (samples, batches, target tokens). With `coupling`, the first batch's forward also
 // records each gnn_moe layer's effective expert coupling (LanguageModel::recordCoupling).
+// With `dist`, the batches are shared out among the ranks (batch i on rank i mod world size) and the
+// sums combined, so every rank returns the same result; the coupling probe rides on rank 0's batch 0.
 EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize,
-                    std::vector<ExpertCoupling>* coupling = nullptr);
+                    std::vector<ExpertCoupling>* coupling = nullptr, DistributedContext* dist = nullptr);
 
 // The periodic validation set for eval_batches > 0: `samples` rows drawn with a fixed seed from
 // the whole split (in file order), so every evaluation of a run scores the same text and that text
@@ -40,9 +45,17 @@ std::vector<int64_t> validationRows(int64_t size, int64_t samples, uint64_t seed
 // evaluation on a fixed validation subset and on the whole split at the end, `last`/`best`
 // checkpoints, resume. Knows nothing of Qt or SQLite: observations go to the MetricSink. Polls
 // `stop` once per step; a stop saves `last` so nothing is lost.
+//
+// Data parallel (`dist`): every rank builds the same model (rank 0's weights are broadcast), reads
+// its contiguous shard of every global batch (the configured batch size), and the gradients are
+// summed with GradientAllReduce before one identical update everywhere. Evaluation is shared out;
+// the stop request and time-based saves are agreed at every step; rank 0 writes the checkpoints
+// (with every rank's RNG state) and is the only rank with a sink.
 class Trainer {
  public:
-  Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string checkpointDir, MetricSink* sink);
+  Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string checkpointDir, MetricSink* sink,
+          DistributedContext* dist = nullptr);
+  ~Trainer();
 
   // Continue from a checkpoint written by a run of the same config. Returns its step. When this
   // trainer's horizon (total steps) differs from the checkpoint's, throws UserError unless
@@ -70,10 +83,14 @@ class Trainer {
 
  private:
   struct Batch {
-    torch::Tensor inputs, targets, mask;
+    torch::Tensor inputs, targets, mask;  // this rank's rows
+    int64_t globalTokens = 0;             // real targets in the whole global batch
   };
   Batch nextBatch();  // the batch at (epoch_, batchInEpoch_), starting a new epoch when due
-  void reportStep(const StepResult& r, double lr, int64_t tokens);
+  void reportStep(const StepResult& r, double lr, int64_t tokens, std::vector<MetricPoint> extra);
+  // Data parallel, at logged steps: every rank's step split (compute, all-reduce wait, idle at the
+  // loss exchange) as dist/rank{r}/... metrics. A collective: every rank calls it.
+  std::vector<MetricPoint> rankTimings(const StepResult& r, double stepSeconds);
   void save(const std::string& path);
   EvalResult evaluateAndRecord();
   bool recordFullValidation(const EvalResult& periodic);  // false when the loss is not finite
@@ -100,6 +117,8 @@ class Trainer {
   double runStart_ = 0, lastSave_ = 0;
   int64_t firstStep_ = 0, tokensSeen_ = 0;
   std::string divergence_;
+  DistributedContext* dist_ = nullptr;
+  std::unique_ptr<GradientAllReduce> gradientSync_;
 };
 
 }  // namespace moelab

@@ -1,0 +1,178 @@
+#include <signal.h>
+
+#include <QtTest/QtTest>
+#include <cmath>
+#include <thread>
+
+#include "TestSuite.h"
+#include "dist/DistributedContext.h"
+#include "dist/GradientAllReduce.h"
+#include "dist/RankLauncher.h"
+#include "engine/cli/CliHarness.h"
+#include "store/ExperimentStore.h"
+
+// Data-parallel training on c10d (Gloo over 127.0.0.1, one thread per rank): the real moelab-cli
+// with --nproc 2 against one process, resume across a restart of both ranks, a killed rank, and
+// the gradient all-reduce itself with parameters some ranks give no gradient.
+class DistributedTrainingTest : public CliHarness {
+  Q_OBJECT
+  // Two epochs of 19 samples in batches of 6: the last batch of each epoch has one sample, so rank
+  // 1's shard is empty there; `lines` samples have padding, so the shards' real-token counts differ.
+  QString tinyConfig(const QString& name, const QString& architecture) {
+    return writeConfig(name, QString(R"({
+      "model": {"architecture": "%1", "embed_dim": 32, "num_layers": 2, "num_heads": 2, "num_experts": 2,
+                "max_seq_length": 32, "dropout": 0.0},
+      "data": {"tokenizer": "char", "num_train_samples": 19, "num_eval_samples": 10},
+      "train": {"batch_size": 6, "epochs": 2, "eval_every": 4, "log_every": 1, "warmup_steps": 0,
+                "learning_rate": 0.002, "min_learning_rate": 0.002}})")
+                                 .arg(architecture)
+                                 .toUtf8());
+  }
+  std::vector<double> series(const QString& db, const std::string& key, int64_t run = 1) {
+    moelab::ExperimentStore store(db.toStdString(), /*readOnly=*/true);
+    std::vector<double> v;
+    for (const auto& m : store.metrics(run, key)) v.push_back(m.value);
+    return v;
+  }
+  static void compareCurves(const std::vector<double>& a, const std::vector<double>& b, double tol) {
+    QCOMPARE(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      QVERIFY2(
+          std::abs(a[i] - b[i]) <= tol * std::abs(b[i]),
+          qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i], 0, 'g', 10).arg(b[i], 0, 'g', 10)));
+  }
+  std::string runStatus(const QString& db, int64_t run, std::string* error = nullptr) {
+    moelab::ExperimentStore store(db.toStdString(), /*readOnly=*/true);
+    auto r = store.run(run);
+    if (error) *error = r ? r->error : "";
+    return r ? r->status : "";
+  }
+
+ private slots:
+  void twoRanksTrainLikeOneProcess() {
+    for (const QString arch : {"gnn_moe", "dense"}) {
+      const QString cfg = tinyConfig(arch + ".json", arch);
+      const QString one = arch + "-one.db", two = arch + "-two.db";
+      auto a = cli({"train", cfg, "--db", one, "--threads", "1"});
+      QVERIFY2(a.code == 0, qPrintable(a.err));
+      auto b = cli({"train", cfg, "--db", two, "--nproc", "2", "--threads", "2"});
+      QVERIFY2(b.code == 0, qPrintable(b.err));
+      QVERIFY2(b.err.contains("starting 2 ranks"), qPrintable(b.err));
+      const auto lossOne = series(dir_.path() + "/" + one, "train/loss");
+      QCOMPARE(lossOne.size(), size_t(8));  // 2 epochs of ceil(19 / 6) batches
+      compareCurves(series(dir_.path() + "/" + two, "train/loss"), lossOne, 2e-6);
+      compareCurves(series(dir_.path() + "/" + two, "val_full/loss"),
+                    series(dir_.path() + "/" + one, "val_full/loss"), 2e-6);
+      // One run in the database, its per-rank timings recorded.
+      QCOMPARE(runStatus(dir_.path() + "/" + two, 1), std::string("finished"));
+      QVERIFY(runStatus(dir_.path() + "/" + two, 2).empty());
+      QCOMPARE(series(dir_.path() + "/" + two, "dist/rank1/compute_s").size(), size_t(8));
+      QVERIFY(series(dir_.path() + "/" + two, "dist/allreduce_bytes").front() > 0);
+    }
+  }
+
+  void resumeAcrossARestartOfBothRanks() {
+    const QString cfg = tinyConfig("resume.json", "gnn_moe");
+    auto whole = cli({"train", cfg, "--db", "whole.db", "--nproc", "2", "--threads", "2"});
+    QVERIFY2(whole.code == 0, qPrintable(whole.err));
+    auto first =
+        cli({"train", cfg, "--db", "split.db", "--nproc", "2", "--threads", "2", "--max-steps", "3"});
+    QVERIFY2(first.code == 0, qPrintable(first.err));
+    // Another world size is refused: the checkpoint holds two ranks' random states.
+    auto wrong = cli({"train", "--resume", "1", "--extend", "--max-steps", "8", "--db", "split.db"});
+    QCOMPARE(wrong.code, 2);
+    QVERIFY2(wrong.err.contains("2 ranks") && wrong.err.contains("--nproc 2"), qPrintable(wrong.err));
+    auto rest = cli({"train", "--resume", "1", "--extend", "--max-steps", "8", "--db", "split.db", "--nproc",
+                     "2", "--threads", "2"});
+    QVERIFY2(rest.code == 0, qPrintable(rest.err));
+    QVERIFY2(rest.err.contains("resuming run 1 from step 3"), qPrintable(rest.err));
+    compareCurves(series(dir_.path() + "/split.db", "train/loss"),
+                  series(dir_.path() + "/whole.db", "train/loss"), 1e-6);
+  }
+
+  void aKilledRankEndsTheJobWithItsName() {
+    auto cfg = writeConfig("long.json", R"({
+      "model": {"architecture": "dense", "embed_dim": 32, "num_layers": 1, "num_heads": 2, "max_seq_length": 32},
+      "data": {"tokenizer": "char", "num_train_samples": 32, "num_eval_samples": 8},
+      "train": {"batch_size": 4, "epochs": 100000, "eval_every": 0, "log_every": 1}})");
+    QProcess job;
+    startCli(job,
+             {"train", cfg, "--db", "kill.db", "--nproc", "2", "--threads", "2", "--dist-timeout", "10"});
+    QVERIFY(job.waitForStarted());
+    // Rank 1: the launcher's child with RANK=1, once the run has logged a few steps.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        QFile::exists(dir_.path() + "/kill.db") && series(dir_.path() + "/kill.db", "train/loss").size() >= 3,
+        60000);
+    qint64 rank1 = 0;
+    for (const QString& child : QDir("/proc/" + QString::number(job.processId()) + "/task")
+                                    .entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+      QFile f("/proc/" + QString::number(job.processId()) + "/task/" + child + "/children");
+      if (!f.open(QIODevice::ReadOnly)) continue;
+      for (const auto& pid : f.readAll().split(' ')) {
+        QFile env("/proc/" + pid.trimmed() + "/environ");
+        if (!pid.trimmed().isEmpty() && env.open(QIODevice::ReadOnly) &&
+            env.readAll().split('\0').contains("RANK=1"))
+          rank1 = pid.trimmed().toLongLong();
+      }
+    }
+    QVERIFY(rank1 > 0);
+    QElapsedTimer t;
+    t.start();
+    QCOMPARE(::kill(pid_t(rank1), SIGKILL), 0);
+    QVERIFY(job.waitForFinished(30000));
+    QVERIFY2(t.elapsed() < 20000, qPrintable(QString::number(t.elapsed())));  // the timeout (10 s) + margin
+    QCOMPARE(job.exitCode(), 1);
+    const QString err = job.readAllStandardError();
+    QVERIFY2(err.contains("rank 1") && err.contains("killed by signal 9"), qPrintable(err));
+    std::string error;
+    QCOMPARE(runStatus(dir_.path() + "/kill.db", 1, &error), std::string("failed"));
+    QVERIFY2(QString::fromStdString(error).contains("rank 1") &&
+                 QString::fromStdString(error).contains("--nproc 2"),
+             error.c_str());
+  }
+
+  void gradientAllReduceSumsWhatEachRankHas() {
+    // Parameter a: a gradient on both ranks; b: on rank 0 only; c: on neither. Buckets of one
+    // parameter each, so they complete in different orders on the two ranks.
+    const int port = moelab::freeLoopbackPort();
+    std::vector<torch::Tensor> results(6);
+    std::vector<std::string> errors(2);
+    auto rankBody = [&](int rank) {
+      try {
+        moelab::DistributedSpec spec;
+        spec.rank = rank;
+        spec.worldSize = 2;
+        spec.masterPort = port;
+        spec.timeoutSeconds = 30;
+        moelab::DistributedContext dist(spec);
+        auto a = torch::ones({3}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad()),
+             c = torch::ones({4}, torch::requires_grad());
+        moelab::GradientAllReduce sync(dist, {a, b, c}, /*bucketBytes=*/4);
+        if (sync.buckets() != 3) throw std::runtime_error("expected a bucket per parameter");
+        sync.beginStep();
+        auto loss = (a * float(rank + 1)).sum();
+        if (rank == 0) loss = loss + (b * 5.0f).sum();
+        loss.backward();
+        sync.finish();
+        results[size_t(3 * rank)] = a.grad().clone();
+        results[size_t(3 * rank + 1)] = b.grad().defined() ? b.grad().clone() : torch::Tensor();
+        results[size_t(3 * rank + 2)] = c.grad().defined() ? c.grad().clone() : torch::Tensor();
+      } catch (const std::exception& e) {
+        errors[size_t(rank)] = e.what();
+      }
+    };
+    std::thread r0(rankBody, 0), r1(rankBody, 1);
+    r0.join();
+    r1.join();
+    QVERIFY2(errors[0].empty() && errors[1].empty(), (errors[0] + errors[1]).c_str());
+    for (int rank = 0; rank < 2; ++rank) {
+      QVERIFY(torch::equal(results[size_t(3 * rank)], torch::full({3}, 3.0f)));
+      QVERIFY(results[size_t(3 * rank + 1)].defined());
+      QVERIFY(torch::equal(results[size_t(3 * rank + 1)], torch::full({2}, 5.0f)));
+      QVERIFY(!results[size_t(3 * rank + 2)].defined());  // no rank had one: none, as in one process
+    }
+  }
+};
+
+MOELAB_TEST_SUITE(DistributedTrainingTest)
+#include "DistributedTrainingTest.moc"
