@@ -19,6 +19,7 @@
 #include "experts/ExpertViewsPane.h"
 #include "export/ExportService.h"
 #include "profile/RoutingProfilePane.h"
+#include "run/RankedRunProcess.h"
 #include "run/RunPage.h"
 #include "run/RunWorker.h"
 #include "runs/RunsPane.h"
@@ -131,6 +132,8 @@ MainWindow::~MainWindow() {
   sweepsPane_->stopAll();  // its workers write through session_, which goes first
   for (auto* w : workers_) w->requestStop();
   for (auto* w : workers_) w->wait();
+  for (auto* j : rankedRuns_) j->requestStop();
+  for (auto* j : rankedRuns_) j->waitForFinished(60000);
 }
 
 bool MainWindow::openDatabase(const QString& path) {
@@ -168,7 +171,7 @@ bool MainWindow::openDatabase(const QString& path) {
             status_->setText(QString("%1 · %2 runs · %3 training here")
                                  .arg(session_->path())
                                  .arg(runsModel_->rowCount())
-                                 .arg(workers_.size()));
+                                 .arg(liveRuns()));
           });
   connect(
       session_->poller(), &StorePoller::metricsAppended, this,
@@ -201,30 +204,52 @@ void MainWindow::updateRecentMenu() {
   recent_->setEnabled(!recent_->isEmpty());
 }
 
+void MainWindow::onRunStarted(qint64 id) {
+  if (auto* w = qobject_cast<RunWorker*>(sender())) workers_[id] = w;
+  if (auto* j = qobject_cast<RankedRunProcess*>(sender())) rankedRuns_[id] = j;
+  showRun(id);
+}
+
+void MainWindow::onRunProgressed(qint64 id, const TrainProgress& p) {
+  if (id == runPage_->runId()) runPage_->setProgress(p);
+}
+
+void MainWindow::onRunNoticed(qint64 id, const QString& text, bool warning) {
+  statusBar()->showMessage(QString("run %1: %2%3").arg(id).arg(warning ? "warning: " : "", text), 8000);
+}
+
+void MainWindow::onRunEnded(qint64 id, const QString& status, const QString& error) {
+  workers_.remove(id);
+  if (auto* j = rankedRuns_.take(id)) j->deleteLater();
+  statusBar()->showMessage(QString("run %1 %2%3").arg(id).arg(status, error.isEmpty() ? "" : ": " + error),
+                           15000);
+  if (session_) session_->pollNow();
+  emit runEnded(id, status);
+}
+
+void MainWindow::onRunRefused(const QString& message) {
+  if (auto* j = qobject_cast<RankedRunProcess*>(sender())) j->deleteLater();
+  if (quiet_)
+    emit runRefused(message);
+  else
+    QMessageBox::warning(this, "Cannot start the run", message);
+}
+
+void MainWindow::launch(RankedRunProcess* job) {
+  connect(job, &RankedRunProcess::started, this, &MainWindow::onRunStarted);
+  connect(job, &RankedRunProcess::progressed, this, &MainWindow::onRunProgressed);
+  connect(job, &RankedRunProcess::noticed, this, &MainWindow::onRunNoticed);
+  connect(job, &RankedRunProcess::ended, this, &MainWindow::onRunEnded);
+  connect(job, &RankedRunProcess::refused, this, &MainWindow::onRunRefused);
+  job->start();
+}
+
 void MainWindow::launch(RunWorker* worker) {
-  connect(worker, &RunWorker::started, this, [this, worker](qint64 id) {
-    workers_[id] = worker;
-    showRun(id);
-  });
-  connect(worker, &RunWorker::progressed, this, [this](qint64 id, const TrainProgress& p) {
-    if (id == runPage_->runId()) runPage_->setProgress(p);
-  });
-  connect(worker, &RunWorker::noticed, this, [this](qint64 id, const QString& text, bool warning) {
-    statusBar()->showMessage(QString("run %1: %2%3").arg(id).arg(warning ? "warning: " : "", text), 8000);
-  });
-  connect(worker, &RunWorker::ended, this, [this](qint64 id, const QString& status, const QString& error) {
-    workers_.remove(id);
-    statusBar()->showMessage(QString("run %1 %2%3").arg(id).arg(status, error.isEmpty() ? "" : ": " + error),
-                             15000);
-    if (session_) session_->pollNow();
-    emit runEnded(id, status);
-  });
-  connect(worker, &RunWorker::refused, this, [this](const QString& message) {
-    if (quiet_)
-      emit runRefused(message);
-    else
-      QMessageBox::warning(this, "Cannot start the run", message);
-  });
+  connect(worker, &RunWorker::started, this, &MainWindow::onRunStarted);
+  connect(worker, &RunWorker::progressed, this, &MainWindow::onRunProgressed);
+  connect(worker, &RunWorker::noticed, this, &MainWindow::onRunNoticed);
+  connect(worker, &RunWorker::ended, this, &MainWindow::onRunEnded);
+  connect(worker, &RunWorker::refused, this, &MainWindow::onRunRefused);
   connect(
       worker, &RunWorker::dataMissing, this,
       [this, worker](const QString& message, const QString& folder, const QString& fetchName,
@@ -233,7 +258,8 @@ void MainWindow::launch(RunWorker* worker) {
   worker->start();
 }
 
-void MainWindow::startRun(const nlohmann::json& config, const QString& experiment, const QString& name) {
+void MainWindow::startRun(const nlohmann::json& config, const QString& experiment, const QString& name,
+                          int ranks) {
   if (!session_) {
     QMessageBox::information(this, "Start run", "Open or create an experiment database first (File menu).");
     return;
@@ -248,11 +274,38 @@ void MainWindow::startRun(const nlohmann::json& config, const QString& experimen
     const int share = std::max(1, QThread::idealThreadCount() / (int(workers_.size()) + 1));
     req.overrides.push_back("train.threads=" + std::to_string(share));
   }
+  if (ranks > 1) {
+    launch(new RankedRunProcess(session_->path(), config, experiment, name, ranks,
+                                rankedThreads(config, ranks), dataDir_, this));
+    return;
+  }
   launch(new RunWorker(session_->store(), session_->path(), req));
 }
 
+int MainWindow::runRanks(qint64 runId) const {
+  const auto params = session_->store().params(runId);
+  return params.contains("dist.world_size")
+             ? std::max(1, std::atoi(params["dist.world_size"].get<std::string>().c_str()))
+             : 1;
+}
+
+int MainWindow::rankedThreads(const nlohmann::json& config, int ranks) const {
+  // The ranks share this run's threads (at least one each): the config's, or this process's share.
+  const int asked = config.is_object() ? int(config.value("/train/threads"_json_pointer, 0)) : 0;
+  return std::max(ranks, asked > 0 ? asked : QThread::idealThreadCount() / (liveRuns() + 1));
+}
+
 void MainWindow::resumeRun(qint64 runId) {
-  if (!session_ || workers_.contains(runId)) return;
+  if (!session_ || workers_.contains(runId) || rankedRuns_.contains(runId)) return;
+  // A data-parallel run resumes on as many ranks as it trained with (its checkpoint holds each).
+  const int ranks = runRanks(runId);
+  if (ranks > 1) {
+    auto* job =
+        new RankedRunProcess(session_->path(), {}, {}, {}, ranks, rankedThreads({}, ranks), dataDir_, this);
+    job->setResume(runId);
+    launch(job);
+    return;
+  }
   RunRequest req;
   req.resumeRunId = runId;
   req.dataDir = dataDir_.toStdString();
@@ -292,6 +345,7 @@ void MainWindow::compareRuns(const QList<qint64>& runIds) {
 
 void MainWindow::stopRun(qint64 runId) {
   if (auto* w = workers_.value(runId)) w->requestStop();
+  if (auto* j = rankedRuns_.value(runId)) j->requestStop();
 }
 
 void MainWindow::showRun(qint64 runId) {
@@ -301,17 +355,19 @@ void MainWindow::showRun(qint64 runId) {
   runPage_->showRun(*record);
   runPage_->showAnalyses(session_->store().analyses(runId));
   expertViews_->showRun(runId);
-  session_->watch(runId, RunPage::chartedKeys());
+  const int ranks = runRanks(runId);
+  runPage_->setRanks(ranks);
+  session_->watch(runId, RunPage::chartedKeys() + RunPage::rankKeys(ranks));
   tabs_->setCurrentWidget(runPage_);
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
-  if ((!workers_.isEmpty() || sweepsPane_->runningSweeps() > 0) && !quiet_) {
+  if ((liveRuns() > 0 || sweepsPane_->runningSweeps() > 0) && !quiet_) {
     const auto answer = QMessageBox::question(
         this, "Quit MoE Lab",
         QString("%1 run(s) and %2 sweep(s) are training. Stop them (each run saves a checkpoint; sweeps are "
                 "offered for resuming when this database is next opened) and quit?")
-            .arg(workers_.size())
+            .arg(liveRuns())
             .arg(sweepsPane_->runningSweeps()));
     if (answer != QMessageBox::Yes) {
       e->ignore();
@@ -321,6 +377,8 @@ void MainWindow::closeEvent(QCloseEvent* e) {
   for (auto* w : workers_) w->requestStop();
   sweepsPane_->stopAll();
   for (auto* w : workers_) w->wait();
+  for (auto* j : rankedRuns_) j->requestStop();
+  for (auto* j : rankedRuns_) j->waitForFinished(60000);
   e->accept();
 }
 

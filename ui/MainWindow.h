@@ -4,6 +4,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "metrics/Metrics.h"
+
 class QLabel;
 class QTabWidget;
 class QMenu;
@@ -16,6 +18,7 @@ class RunsPane;
 class ExperimentPane;
 class RunPage;
 class RunWorker;
+class RankedRunProcess;
 class ComparePane;
 class ExportService;
 class ExpertViewsPane;
@@ -33,11 +36,12 @@ class MainWindow : public QMainWindow {
   ~MainWindow() override;
 
   bool openDatabase(const QString& path);  // false (and a message) when it cannot be opened
-  void startRun(const nlohmann::json& config, const QString& experiment, const QString& name);
+  // ranks > 1: a data-parallel run of that many local processes (moelab-cli train --nproc).
+  void startRun(const nlohmann::json& config, const QString& experiment, const QString& name, int ranks = 1);
   void resumeRun(qint64 runId);
   void stopRun(qint64 runId);
   void showRun(qint64 runId);
-  int liveRuns() const { return int(workers_.size()); }
+  int liveRuns() const { return int(workers_.size() + rankedRuns_.size()); }
 
   DatabaseSession* session() const { return session_.get(); }
   RunsTableModel* runsModel() const { return runsModel_; }
@@ -68,6 +72,15 @@ class MainWindow : public QMainWindow {
 
  private:
   void launch(RunWorker* worker);
+  void launch(RankedRunProcess* job);
+  int rankedThreads(const nlohmann::json& config, int ranks) const;
+  int runRanks(qint64 runId) const;  // 1, or the data-parallel ranks the run trained with
+  // What every kind of run job reports, the same way.
+  void onRunStarted(qint64 id);
+  void onRunProgressed(qint64 id, const TrainProgress& p);
+  void onRunNoticed(qint64 id, const QString& text, bool warning);
+  void onRunEnded(qint64 id, const QString& status, const QString& error);
+  void onRunRefused(const QString& message);
   void offerData(RunWorker* worker, const QString& message, const QString& folder, const QString& fetchName,
                  const QString& fetchRoot);
   void updateRecentMenu();
@@ -86,8 +99,9 @@ class MainWindow : public QMainWindow {
   QString dataDir_;
   QMenu* recent_;
   QLabel* status_;
-  QMap<qint64, RunWorker*> workers_;  // live runs of this process
-  bool quiet_ = false;                // tests: messages go to runRefused, not dialogs
+  QMap<qint64, RunWorker*> workers_;            // live runs of this process
+  QMap<qint64, RankedRunProcess*> rankedRuns_;  // live data-parallel runs (child processes)
+  bool quiet_ = false;                          // tests: messages go to runRefused, not dialogs
  public:
   void setQuiet(bool q);
 };

@@ -26,6 +26,12 @@ Usage:
                            horizon needs --extend: the learning rate then decays smoothly from its
                            current value; changes are recorded in the run; --force resumes a run
                            still marked running whose process you know is gone)
+  moelab-cli train ... --nproc N [--nnodes M --node-rank R --master ADDR:PORT] [--backend gloo|auto]
+                          [--dist-timeout SECONDS]
+                          (data parallel on c10d: N ranks on this machine share --threads and each
+                           global batch; rank 0 records the run; a rank that dies ends the job within
+                           the timeout; resume with the same --nproc. torchrun's RANK/WORLD_SIZE/
+                           MASTER_ADDR/MASTER_PORT environment is honoured)
   moelab-cli runs list [--db F] [--json]
   moelab-cli runs show ID [--db F] [--json]
   moelab-cli runs compare ID ID... [--csv OUT|-] [--db F]      (configs and final/best metrics side by side)
@@ -61,6 +67,9 @@ Usage:
   moelab-cli data list [--data-dir D] [--quick]                (SHA-256 checked; --quick: presence only;
                                                                  exit 1 when a file is damaged)
   moelab-cli bench CONFIG [--steps N] [--warmup N] [--set k=v]... [--threads N] [--data-dir D] [--op-shapes] [--json]
+  moelab-cli bench CONFIG --nproc N [--threads N] ...         (one process, then N data-parallel ranks on
+                                                                 the same global batch: step split into
+                                                                 compute / all-reduce / idle, scaling efficiency)
   moelab-cli simulate SCENARIO.json [--set path=value]... [--json] [--csv OUT] [--bench]
                    [--traffic-from-run ID [--step N] | --traffic-from-profile ID] [--db F]
                           (expert-parallel all-to-all simulator; a sparse_moe run's logged expert

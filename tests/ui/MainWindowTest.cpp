@@ -1,5 +1,6 @@
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QTableView>
 #include <QTableWidget>
 #include <QtTest/QtTest>
@@ -93,6 +94,41 @@ class MainWindowTest : public QObject {
     QVERIFY(ended.wait(30000));
     QCOMPARE(ended.last().at(1).toString(), QString("interrupted"));
     QVERIFY(w.session()->store().run(id)->step >= run->step);
+  }
+
+  void aRunWithTwoRanksIsOneRunWithEachRanksTimings() {
+    MainWindow w;
+    w.setQuiet(true);
+    QVERIFY(w.openDatabase(dir_.path() + "/ranks.db"));
+    w.show();
+    w.experimentPane()->setConfig(tinyConfig(100000), "ranked");
+    w.experimentPane()->ranksBox()->setValue(2);
+    QSignalSpy ended(&w, &MainWindow::runEnded);
+    QSignalSpy refused(&w, &MainWindow::runRefused);
+    QTest::mouseClick(w.experimentPane()->startButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->stopButton()->isEnabled() || !refused.isEmpty(), 60000);
+    QVERIFY2(refused.isEmpty(), refused.isEmpty() ? "" : qPrintable(refused.first().first().toString()));
+    // Both ranks' step split is charted, live.
+    MetricChart* ranks = w.runPage()->chart("dist/ranks");
+    QVERIFY(ranks && ranks->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        ranks->pointCount("rank 0 compute") >= 3 && ranks->pointCount("rank 1 idle") >= 3, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->chart("train/loss")->pointCount("run 1") >= 3, 5000);
+    // Stop reaches every rank (a checkpoint is saved); Resume continues on two ranks.
+    QTest::mouseClick(w.runPage()->stopButton(), Qt::LeftButton);
+    QVERIFY(ended.wait(60000));
+    QCOMPARE(ended.last().at(1).toString(), QString("interrupted"));
+    const auto first = w.session()->store().run(1);
+    QVERIFY(first->step > 0);
+    QVERIFY(QFile::exists(QString::fromStdString(first->checkpointDir) + "/last.pt"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->resumeButton()->isEnabled(), 5000);
+    QTest::mouseClick(w.runPage()->resumeButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->stopButton()->isEnabled(), 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.session()->store().run(1)->step > first->step, 30000);
+    QTest::mouseClick(w.runPage()->stopButton(), Qt::LeftButton);
+    QVERIFY(ended.wait(60000));
+    QCOMPARE(ended.last().at(1).toString(), QString("interrupted"));
+    QCOMPARE(w.runsModel()->rowCount(), 1);  // one run, however many ranks
   }
 
   void runsWrittenByAnotherProcessAppear() {

@@ -11,6 +11,8 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSpinBox>
+#include <QThread>
 #include <QVBoxLayout>
 
 #include "experiment/ExperimentForm.h"
@@ -37,6 +39,12 @@ ExperimentPane::ExperimentPane(QWidget* parent) : QWidget(parent) {
   auto* save = new QPushButton("Save...");
   name_ = new QLineEdit;
   name_->setPlaceholderText("run name (default: the experiment)");
+  ranks_ = new QSpinBox;
+  ranks_->setRange(1, std::max(1, QThread::idealThreadCount()));
+  ranks_->setValue(1);
+  ranks_->setToolTip(
+      "Data-parallel ranks: processes on this machine that each train on a share of every batch and "
+      "average their gradients (moelab-cli train --nproc N). The run's threads are divided among them.");
   start_ = new QPushButton("Start run");
   start_->setDefault(true);
   start_->setStyleSheet("font-weight: 600;");
@@ -48,6 +56,8 @@ ExperimentPane::ExperimentPane(QWidget* parent) : QWidget(parent) {
   bar->addSpacing(12);
   bar->addWidget(new QLabel("Name"));
   bar->addWidget(name_, 1);
+  bar->addWidget(new QLabel("Ranks"));
+  bar->addWidget(ranks_);
   bar->addWidget(start_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(bar);
@@ -71,7 +81,8 @@ ExperimentPane::ExperimentPane(QWidget* parent) : QWidget(parent) {
   connect(form_, &ExperimentForm::validityChanged, start_, &QPushButton::setEnabled);
   start_->setEnabled(form_->isValid());
   connect(start_, &QPushButton::clicked, this, [this] {
-    if (form_->isValid()) emit startRequested(form_->config(), experiment_, name_->text().trimmed());
+    if (form_->isValid())
+      emit startRequested(form_->config(), experiment_, name_->text().trimmed(), ranks_->value());
   });
 }
 

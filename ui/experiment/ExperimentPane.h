@@ -5,6 +5,7 @@
 class QComboBox;
 class QLineEdit;
 class QPushButton;
+class QSpinBox;
 
 namespace moelab::ui {
 
@@ -19,6 +20,7 @@ class ExperimentPane : public QWidget {
   ExperimentForm* form() const { return form_; }
   QPushButton* startButton() const { return start_; }
   QLineEdit* nameEdit() const { return name_; }
+  QSpinBox* ranksBox() const { return ranks_; }
   // Folders searched for preset JSON files, in order.
   static QStringList presetFolders();
   void loadFile(const QString& path);
@@ -26,13 +28,16 @@ class ExperimentPane : public QWidget {
   void setConfig(const nlohmann::json& doc, const QString& experiment);
 
  signals:
-  void startRequested(const nlohmann::json& config, const QString& experiment, const QString& name);
+  // ranks > 1: data parallel on that many local processes.
+  void startRequested(const nlohmann::json& config, const QString& experiment, const QString& name,
+                      int ranks);
 
  private:
   ExperimentForm* form_;
   QComboBox* presets_;
   QLineEdit* name_;
   QPushButton* start_;
+  QSpinBox* ranks_;
   QString experiment_ = "experiment";
 };
 

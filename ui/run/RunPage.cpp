@@ -41,12 +41,40 @@ const ChartSpec kCharts[] = {{"train/loss", "Train loss"},
                              {"train/lr", "Learning rate"},
                              {"train/grad_norm", "Gradient norm"},
                              {"train/tokens_per_sec", "Tokens per second"},
-                             {"system/rss_mb", "Memory (RSS, MB)"}};
+                             {"system/rss_mb", "Memory (RSS, MB)"},
+                             {"dist/ranks", "Step time per rank (s)"}};
+const char* kRankChart = "dist/ranks";
+const char* kRankParts[][2] = {
+    {"compute_s", "compute"}, {"allreduce_s", "all-reduce wait"}, {"idle_s", "idle"}};
+
+// The chart a metric key is drawn in, and its series there.
+QString chartOf(const QString& key) {
+  return key.startsWith("dist/rank") ? QString(kRankChart) : key;
+}
+QString seriesOf(const QString& key, qint64 run) {
+  if (!key.startsWith("dist/rank")) return QString("run %1").arg(run);
+  const QStringList parts = key.split('/');  // dist, rank{r}, part
+  for (const auto& p : kRankParts)
+    if (parts.value(2) == p[0]) return QString("rank %1 %2").arg(parts.value(1).mid(4), p[1]);
+  return key;
+}
 }  // namespace
+
+QStringList RunPage::rankKeys(int ranks) {
+  QStringList keys;
+  for (int r = 0; ranks > 1 && r < ranks; ++r)
+    for (const auto& p : kRankParts) keys << QString("dist/rank%1/%2").arg(r).arg(p[0]);
+  return keys;
+}
+
+void RunPage::setRanks(int ranks) {
+  charts_.value(kRankChart)->setVisible(ranks > 1);
+}
 
 QStringList RunPage::chartedKeys() {
   QStringList keys;
-  for (const auto& c : kCharts) keys << c.key;
+  for (const auto& c : kCharts)
+    if (QString(c.key) != kRankChart) keys << c.key;
   return keys;
 }
 
@@ -103,6 +131,7 @@ RunPage::RunPage(ExportService* exports, QWidget* parent) : QWidget(parent), exp
     ++i;
   }
   charts_["train/loss"]->setSmoothing(0.6);
+  charts_[kRankChart]->hide();
   auto* chartsWidget = new QWidget;
   chartsWidget->setLayout(grid);
 
@@ -209,7 +238,7 @@ void RunPage::setProgress(const TrainProgress& p) {
 
 void RunPage::appendMetrics(const QString& key, const QVector<QPointF>& byStep,
                             const QVector<QPointF>& byTime) {
-  MetricChart* chart = charts_.value(key);
+  MetricChart* chart = charts_.value(chartOf(key));
   if (!chart) return;
   // Wall time as seconds since the run's first row, not since 1970.
   if (!std::isfinite(t0_) && !byTime.isEmpty()) t0_ = byTime.first().x();
@@ -217,17 +246,22 @@ void RunPage::appendMetrics(const QString& key, const QVector<QPointF>& byStep,
   for (auto& p : relative) p.setX(p.x() - t0_);
   byStep_[key] += byStep;
   byTime_[key] += relative;
-  chart->appendPoints(QString("run %1").arg(runId_), xAxis_->currentIndex() == 0 ? byStep : relative);
+  chart->appendPoints(seriesOf(key, runId_), xAxis_->currentIndex() == 0 ? byStep : relative);
 }
 
 void RunPage::refillCharts() {
   const bool byStep = xAxis_->currentIndex() == 0;
-  for (auto it = charts_.begin(); it != charts_.end(); ++it) {
-    it.value()->clearSeries();
-    it.value()->setXTitle(byStep ? "step" : "seconds since the first row");
-    const auto& source = byStep ? byStep_ : byTime_;
-    it.value()->appendPoints(QString("run %1").arg(runId_), source.value(it.key()));
+  for (auto* chart : charts_) {
+    chart->clearSeries();
+    chart->setXTitle(byStep ? "step" : "seconds since the first row");
   }
+  const auto& source = byStep ? byStep_ : byTime_;
+  for (const auto& c : kCharts)
+    if (QString(c.key) != kRankChart)
+      charts_[c.key]->appendPoints(seriesOf(c.key, runId_), source.value(c.key));
+  for (auto it = source.cbegin(); it != source.cend(); ++it)
+    if (chartOf(it.key()) == kRankChart)
+      charts_[kRankChart]->appendPoints(seriesOf(it.key(), runId_), it.value());
 }
 
 }  // namespace moelab::ui

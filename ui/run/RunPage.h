@@ -21,7 +21,7 @@ class QTabWidget;
 namespace moelab {
 struct RunRecord;
 struct AnalysisRecord;
-}
+}  // namespace moelab
 
 namespace moelab::ui {
 
@@ -38,6 +38,10 @@ class RunPage : public QWidget {
   explicit RunPage(ExportService* exports, QWidget* parent = nullptr);
 
   static QStringList chartedKeys();  // the metric keys the page draws
+  // A data-parallel run's per-rank step split (dist/rank{r}/compute_s, allreduce_s, idle_s).
+  static QStringList rankKeys(int ranks);
+  // 1 hides the per-rank chart; N > 1 shows it for the shown run.
+  void setRanks(int ranks);
   void showRun(const RunRecord& record);
   // Evaluations, routing profiles and reassignment tables stored for the shown run, newest first.
   void showAnalyses(const std::vector<AnalysisRecord>& analyses);

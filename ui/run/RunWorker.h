@@ -4,14 +4,12 @@
 #include <atomic>
 #include <vector>
 
-#include "metrics/Metrics.h"
 #include "run/RunRequest.h"
+#include "run/TrainProgressType.h"
 
 namespace moelab {
 class ExperimentStore;
 }
-
-Q_DECLARE_METATYPE(moelab::TrainProgress)
 
 namespace moelab::ui {
 
