@@ -25,6 +25,7 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
   mc.tieEmbeddings = m["tie_embeddings"];
   mc.expertIntermediateDim = m["expert_intermediate_dim"];
   mc.topK = m["top_k"];
+  mc.expertParallel = m["expert_parallel"];
   mc.sharedExperts = m["shared_experts"];
   mc.moeEvery = m["moe_every"];
   mc.capacityFactor = m["capacity_factor"];
@@ -61,6 +62,13 @@ ExperimentConfig ExperimentConfig::fromJson(const nlohmann::json& doc) {
   if (c.model.architecture == "sparse_moe" && c.model.topK > c.model.numExperts)
     throw ConfigError("model.top_k: expected <= model.num_experts (" + std::to_string(c.model.numExperts) +
                       "), got " + std::to_string(c.model.topK));
+  if (c.model.expertParallel > 1 && c.model.architecture != "sparse_moe")
+    throw ConfigError("model.expert_parallel: experts are split across ranks in sparse_moe only (got " +
+                      c.model.architecture + "); use train --nproc alone for data parallel");
+  if (c.model.expertParallel > 1 && c.model.numExperts % c.model.expertParallel != 0)
+    throw ConfigError("model.expert_parallel: expected a divisor of model.num_experts (" +
+                      std::to_string(c.model.numExperts) + "), got " +
+                      std::to_string(c.model.expertParallel));
   if (c.data.dataset == "text" && c.data.path.empty())
     throw ConfigError("data.path: expected a .txt or .jsonl file when data.dataset is \"text\", got \"\"");
   if (c.train.minLearningRate > c.train.learningRate)

@@ -16,6 +16,7 @@ struct ModelConfig {
   bool qkNorm = false, gatedAttention = false, bias = true, tieEmbeddings = false;
   // Sparse MoE.
   int64_t expertIntermediateDim = 0, topK = 2, sharedExperts = 0, moeEvery = 1;
+  int64_t expertParallel = 1;  // ranks the experts are split across (train --nproc)
   double capacityFactor = 1.25, evalCapacityFactor = 2.0, routerJitter = 0.0, auxLossCoef = 0.01,
          zLossCoef = 1e-3, auxFreeGamma = 1e-3;
   // Soft imbalance losses (model/ImbalanceLosses.h), 0 = off.

@@ -95,6 +95,10 @@ const ConfigSchema& ConfigSchema::experiment() {
       integer("model.expert_intermediate_dim", 0, 0, {}, "SwiGLU expert width (0 = 4 x embed_dim)",
               "sparse_moe"),
       integer("model.top_k", 2, 1, {}, "experts per token", "sparse_moe"),
+      integer("model.expert_parallel", 1, 1, 4096,
+              "expert parallelism: each MoE layer's experts split across this many ranks, tokens exchanged "
+              "with all-to-all (train --nproc with the same number; 1 = every rank computes every expert)",
+              "sparse_moe"),
       number("model.capacity_factor", 1.25, 0.0, {},
              "training capacity per expert = ceil(k*T/E * factor); 0 = dropless", "sparse_moe"),
       number("model.eval_capacity_factor", 2.0, 0.0, {}, "capacity factor in evaluation; 0 = dropless",

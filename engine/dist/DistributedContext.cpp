@@ -8,6 +8,7 @@
 #include "dist/DistributedContext.h"
 
 #include <chrono>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -90,6 +91,26 @@ DistributedContext::DistributedContext(const DistributedSpec& spec)
 }
 
 DistributedContext::~DistributedContext() = default;
+
+DistributedContext::DistributedContext(const DistributedSpec& spec, std::unique_ptr<Impl> impl)
+    : spec_(spec), impl_(std::move(impl)) {}
+
+std::unique_ptr<DistributedContext> DistributedContext::subgroup(const std::string& name) {
+  auto impl = std::make_unique<Impl>();
+  impl->store = impl_->store;
+  try {
+    auto options = c10d::ProcessGroupGloo::Options::create(
+        std::chrono::milliseconds(int64_t(spec_.timeoutSeconds * 1000)));
+    options->devices = impl_->group->getOptions()->devices;
+    options->threads = 1;
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("moelab/" + name, impl_->store);
+    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, spec_.rank, spec_.worldSize, options);
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(spec_.rank) + " could not connect the " + name +
+                           " process group (" + c10dMessage(e) + ")");
+  }
+  return std::unique_ptr<DistributedContext>(new DistributedContext(spec_, std::move(impl)));
+}
 
 void DistributedContext::fail(const char* what, const std::string& detail) {
   // A rank that failed with an error of its own left it in the store: name it.

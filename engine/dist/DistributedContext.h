@@ -37,6 +37,10 @@ class DistributedContext {
   // the spec's timeout (naming the master address and what to check).
   explicit DistributedContext(const DistributedSpec& spec);
   ~DistributedContext();
+  // A second process group over the same ranks (its own collective sequence, so its collectives
+  // never interleave with this one's): expert-parallel exchanges run beside the gradient
+  // all-reduce. Every rank creates it at the same point.
+  std::unique_ptr<DistributedContext> subgroup(const std::string& name);
 
   int rank() const { return spec_.rank; }
   int worldSize() const { return spec_.worldSize; }
@@ -71,6 +75,7 @@ class DistributedContext {
   [[noreturn]] void fail(const char* what, const std::string& detail);
 
   struct Impl;
+  DistributedContext(const DistributedSpec& spec, std::unique_ptr<Impl> impl);
   DistributedSpec spec_;
   std::unique_ptr<Impl> impl_;
 };

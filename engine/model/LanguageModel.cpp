@@ -105,6 +105,12 @@ torch::Tensor LanguageModelImpl::auxiliaryLoss() const {
   return (cfg.auxLossCoef * aux + cfg.zLossCoef * z + imbalance) / double(n);  // averaged over MoE layers
 }
 
+void LanguageModelImpl::setExpertParallel(ExpertParallel* ep) {
+  for (auto& layer : *layers)
+    if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe)
+      sparse->moe->expertParallel = ep;
+}
+
 std::vector<RoutingStats> LanguageModelImpl::routingStats() const {
   std::vector<RoutingStats> out;
   for (const auto& layer : *layers)

@@ -13,6 +13,8 @@
 
 namespace moelab {
 
+class ExpertParallel;
+
 // What tokens actually see of one gnn_moe layer's expert graph (see GnnCoupler::record):
 // per GNN layer the mean and the spread across tokens of A_ij c_ij ([E, E]), and each expert's
 // share of the coupled output ([E]).
@@ -52,6 +54,8 @@ struct LanguageModelImpl : torch::nn::Module {
   torch::Tensor auxiliaryLoss() const;
   std::vector<RoutingStats> routingStats() const;  // one per MoE layer, from the last forward
   void afterOptimizerStep();                       // aux-loss-free bias updates
+  // sparse_moe with model.expert_parallel > 1: every MoE layer's training forward goes through it.
+  void setExpertParallel(ExpertParallel* ep);
   // Every MoE layer's router reassigns tokens by `spec` in evaluation mode (throws UserError when
   // the strategy cannot run on this model); ReassignSpec{} restores top-k.
   void setReassignment(const ReassignSpec& spec);

@@ -1,5 +1,7 @@
 #include "model/SwiGlu.h"
 
+#include "dist/ExpertParallel.h"
+
 namespace moelab {
 
 SwiGluExpertsImpl::SwiGluExpertsImpl(int64_t e, int64_t d, int64_t i) {
@@ -42,8 +44,48 @@ SparseMoeFfnImpl::SparseMoeFfnImpl(const ModelConfig& cfg)
     shared = register_module("shared", SwiGluFfn(cfg.embedDim, cfg.sharedExperts * cfg.expertWidth()));
 }
 
+torch::Tensor expertParallelForward(ExpertParallel& ep, SwiGluExperts& experts, const torch::Tensor& sorted,
+                                    const std::vector<int64_t>& counts) {
+  const int w = ep.worldSize(), me = ep.rank();
+  const int64_t numExperts = int64_t(counts.size()), per = numExperts / w, first = me * per;
+  const auto all = ep.gatherCounts(counts);  // [source rank][expert]
+  std::vector<int64_t> send(size_t(w), 0), recv(size_t(w), 0);
+  for (int64_t e = 0; e < numExperts; ++e) send[size_t(e / per)] += counts[size_t(e)];
+  for (int s = 0; s < w; ++s)
+    for (int64_t e = first; e < first + per; ++e) recv[size_t(s)] += all[size_t(s)][size_t(e)];
+  auto received = ep.exchange(sorted, send, recv);  // by source rank, each block grouped by expert
+  // Expert-major order for the experts' matmuls: for each local expert, every source's rows.
+  std::vector<int64_t> order, local(size_t(numExperts), 0);
+  std::vector<int64_t> base(size_t(w), 0);
+  for (int s = 1; s < w; ++s) base[size_t(s)] = base[size_t(s - 1)] + recv[size_t(s - 1)];
+  for (int64_t e = first; e < first + per; ++e)
+    for (int s = 0; s < w; ++s) {
+      int64_t at = base[size_t(s)];
+      for (int64_t q = first; q < e; ++q) at += all[size_t(s)][size_t(q)];
+      for (int64_t i = 0; i < all[size_t(s)][size_t(e)]; ++i) order.push_back(at + i);
+      local[size_t(e)] += all[size_t(s)][size_t(e)];
+    }
+  auto perm = torch::tensor(order, torch::kLong);
+  auto inverse = torch::empty_like(perm);
+  if (perm.numel() > 0) inverse.index_copy_(0, perm, torch::arange(perm.numel(), torch::kLong));
+  auto out = experts->forward(received.index_select(0, perm), local);
+  // No rows here: still a node of the graph, so this rank joins the exchange's backward.
+  if (out.size(0) == 0) out = received * 0;
+  return ep.exchange(out.index_select(0, inverse), recv, send);
+}
+
 torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Tensor& realTokens) {
   auto tokens = realTokens.defined() ? x.index_select(0, realTokens) : x;
+  if (tokens.size(0) == 0 && expertParallel && is_training()) {
+    // The other ranks still exchange with this one (it sends and computes nothing).
+    std::vector<int64_t> none(size_t(router->numExperts), 0);
+    auto back = expertParallelForward(*expertParallel, experts, tokens, none);
+    lastAuxLoss = lastZLoss = lastImbalanceLoss = torch::zeros({}, x.options().dtype(torch::kFloat));
+    lastStats = RoutingStats{};
+    lastStats.tokensPerExpert.assign(size_t(router->numExperts), 0);
+    auto y = torch::zeros_like(x) + back.sum() * 0;
+    return shared ? y + shared(x) : y;
+  }
   if (tokens.size(0) == 0) {
     // Nothing to route (a batch of padding only): no routed output, zero balancing losses.
     lastAuxLoss = lastZLoss = lastImbalanceLoss = torch::zeros({}, x.options().dtype(torch::kFloat));
@@ -54,7 +96,10 @@ torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Ten
     return shared ? y + shared(x) : y;
   }
   DispatchPlan plan = router->route(tokens, is_training() ? trainCapacity : evalCapacity);
-  auto routed = experts->forward(tokens.index_select(0, plan.tokenIndex), plan.counts);
+  auto routed = expertParallel && is_training()
+                    ? expertParallelForward(*expertParallel, experts, tokens.index_select(0, plan.tokenIndex),
+                                            plan.counts)
+                    : experts->forward(tokens.index_select(0, plan.tokenIndex), plan.counts);
   auto rows = realTokens.defined() ? realTokens.index_select(0, plan.tokenIndex) : plan.tokenIndex;
   // Under bf16 autocast the experts' output is bf16 while x (the residual stream) stays fp32.
   auto y = torch::zeros_like(x).index_add(

@@ -5,6 +5,8 @@
 
 namespace moelab {
 
+class ExpertParallel;
+
 // E SwiGLU FFNs without biases, w2(silu(w1 x) * w3 x), weights stacked [E, D, I] / [E, I, D].
 struct SwiGluExpertsImpl : torch::nn::Module {
   SwiGluExpertsImpl(int64_t numExperts, int64_t dim, int64_t width);
@@ -34,10 +36,20 @@ struct SparseMoeFfnImpl : torch::nn::Module {
   RouterTopK router{nullptr};
   SwiGluExperts experts{nullptr};
   SwiGluFfn shared{nullptr};
+  // Set (model.expert_parallel > 1): training forwards compute only this rank's experts, the rows
+  // exchanged with the other ranks (ExpertParallel). Evaluation stays local: every rank holds all
+  // experts' weights (the gradient all-reduce keeps them equal).
+  ExpertParallel* expertParallel = nullptr;
   // From the last forward pass.
   torch::Tensor lastAuxLoss, lastZLoss, lastImbalanceLoss;
   RoutingStats lastStats;
 };
 TORCH_MODULE(SparseMoeFfn);
+
+// The expert-parallel half of SparseMoeFfn's forward: `sorted` [M, D] rows grouped by expert
+// (counts[e] each, this rank's kept assignments) go to their experts' ranks, are computed there by
+// `experts`, and come back in the same order. Every rank must call it, with or without rows.
+torch::Tensor expertParallelForward(ExpertParallel& ep, SwiGluExperts& experts, const torch::Tensor& sorted,
+                                    const std::vector<int64_t>& counts);
 
 }  // namespace moelab

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "dist/DistributedContext.h"
+#include "dist/ExpertParallel.h"
 #include "dist/GradientAllReduce.h"
 #include "model/ModelSize.h"
 #include "train/Checkpoint.h"
@@ -186,6 +187,21 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
   totalSteps_ = stepsPerEpoch_ * t.epochs;
   if (t.maxSteps > 0) totalSteps_ = std::min(totalSteps_, t.maxSteps);
   validation_ = validationSubset(data_.valid, t.evalBatches * t.batchSize, uint64_t(t.seed));
+  const int64_t ep = cfg_.model.expertParallel;
+  if (ep > 1 && (!dist_ || dist_->worldSize() != ep))
+    throw UserError("model.expert_parallel = " + std::to_string(ep) + " splits the experts across " +
+                    std::to_string(ep) + " ranks; start it with `train --nproc " + std::to_string(ep) + "`" +
+                    (dist_ ? " (this job has " + std::to_string(dist_->worldSize()) + ")" : ""));
+  if (ep > 1) {
+    // Every rank takes part in every MoE layer's exchange, so no rank may have an empty shard.
+    const int64_t last = data_.train.size() % t.batchSize;
+    if (last > 0 && last < ep && (t.maxBatchesPerEpoch == 0 || t.maxBatchesPerEpoch >= stepsPerEpoch_))
+      throw UserError("with model.expert_parallel = " + std::to_string(ep) +
+                      " the last batch of each epoch (" + std::to_string(last) +
+                      " samples) would leave a rank without tokens; change "
+                      "data.num_train_samples or train.batch_size so it has none or at least " +
+                      std::to_string(ep) + " samples, or set train.max_batches_per_epoch");
+  }
   if (dist_) {
     if (t.batchSize < dist_->worldSize())
       throw UserError("train.batch_size " + std::to_string(t.batchSize) + " is smaller than the " +
@@ -200,6 +216,10 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
       for (auto& b : model_->buffers()) dist_->broadcast(b, 0);
     }
     gradientSync_ = std::make_unique<GradientAllReduce>(*dist_, model_->parameters());
+    if (ep > 1) {
+      expertParallel_ = std::make_unique<ExpertParallel>(*dist_);
+      model_->setExpertParallel(expertParallel_.get());
+    }
     // Rank 0 keeps the single-process random stream; the others their own (dropout masks differ).
     if (dist_->rank() > 0) torch::manual_seed(uint64_t(t.seed) + 7919ULL * uint64_t(dist_->rank()));
   }
@@ -397,18 +417,27 @@ Trainer::Batch Trainer::nextBatch() {
 
 std::vector<MetricPoint> Trainer::rankTimings(const StepResult& r, double stepSeconds) {
   const int w = dist_->worldSize(), me = dist_->rank();
-  std::vector<double> slots(size_t(3 * w), 0.0);
-  slots[size_t(3 * me)] = std::max(0.0, stepSeconds - r.syncSeconds - r.allReduceSeconds);
-  slots[size_t(3 * me + 1)] = r.allReduceSeconds;
-  slots[size_t(3 * me + 2)] = r.syncSeconds;
+  constexpr int kParts = 5;
+  std::vector<double> slots(size_t(kParts * w), 0.0);
+  double* mine = slots.data() + kParts * me;
+  mine[0] = std::max(0.0, stepSeconds - r.syncSeconds - r.allReduceSeconds - allToAllSeconds_);
+  mine[1] = r.allReduceSeconds;
+  mine[2] = r.syncSeconds;
+  mine[3] = allToAllSeconds_;
+  mine[4] = allToAllBytes_;
   slots = dist_->allReduceSum(slots);
   const double now = nowSeconds();
   std::vector<MetricPoint> m;
   for (int k = 0; k < w; ++k) {
     const std::string prefix = "dist/rank" + std::to_string(k) + "/";
-    m.push_back({prefix + "compute_s", step_, slots[size_t(3 * k)], now});
-    m.push_back({prefix + "allreduce_s", step_, slots[size_t(3 * k + 1)], now});
-    m.push_back({prefix + "idle_s", step_, slots[size_t(3 * k + 2)], now});
+    const double* theirs = slots.data() + kParts * k;
+    m.push_back({prefix + "compute_s", step_, theirs[0], now});
+    m.push_back({prefix + "allreduce_s", step_, theirs[1], now});
+    m.push_back({prefix + "idle_s", step_, theirs[2], now});
+    if (expertParallel_) {
+      m.push_back({prefix + "alltoall_s", step_, theirs[3], now});
+      m.push_back({prefix + "alltoall_bytes", step_, theirs[4], now});
+    }
   }
   m.push_back({"dist/world_size", step_, double(w), now});
   m.push_back({"dist/allreduce_bytes", step_, double(gradientSync_->bytesPerStep()), now});
@@ -509,6 +538,10 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
                              dist_ ? &dp : nullptr);
     const double stepSeconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - stepStart).count();
+    if (expertParallel_) {
+      allToAllSeconds_ = expertParallel_->takeSeconds();
+      allToAllBytes_ = expertParallel_->takeBytes();
+    }
     // One process reads its flags after the step, as it always has.
     auto stopNow = [&] { return dist_ ? dp.sync[0] > 0 : stop && stop->load(); };
     const bool timedSave =

@@ -13,6 +13,7 @@ namespace moelab {
 
 class DistributedContext;
 class GradientAllReduce;
+class ExpertParallel;
 
 enum class RunOutcome { Finished, Interrupted, Diverged };
 std::string toString(RunOutcome o);
@@ -89,7 +90,7 @@ class Trainer {
   Batch nextBatch();  // the batch at (epoch_, batchInEpoch_), starting a new epoch when due
   void reportStep(const StepResult& r, double lr, int64_t tokens, std::vector<MetricPoint> extra);
   // Data parallel, at logged steps: every rank's step split (compute, all-reduce wait, idle at the
-  // loss exchange) as dist/rank{r}/... metrics. A collective: every rank calls it.
+  // loss exchange, expert all-to-all) as dist/rank{r}/... metrics. A collective: every rank calls it.
   std::vector<MetricPoint> rankTimings(const StepResult& r, double stepSeconds);
   void save(const std::string& path);
   EvalResult evaluateAndRecord();
@@ -119,6 +120,8 @@ class Trainer {
   std::string divergence_;
   DistributedContext* dist_ = nullptr;
   std::unique_ptr<GradientAllReduce> gradientSync_;
+  std::unique_ptr<ExpertParallel> expertParallel_;  // model.expert_parallel > 1
+  double allToAllSeconds_ = 0, allToAllBytes_ = 0;  // the last step's exchanges
 };
 
 }  // namespace moelab

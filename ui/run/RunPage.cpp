@@ -44,8 +44,10 @@ const ChartSpec kCharts[] = {{"train/loss", "Train loss"},
                              {"system/rss_mb", "Memory (RSS, MB)"},
                              {"dist/ranks", "Step time per rank (s)"}};
 const char* kRankChart = "dist/ranks";
-const char* kRankParts[][2] = {
-    {"compute_s", "compute"}, {"allreduce_s", "all-reduce wait"}, {"idle_s", "idle"}};
+const char* kRankParts[][2] = {{"compute_s", "compute"},
+                               {"allreduce_s", "all-reduce wait"},
+                               {"idle_s", "idle"},
+                               {"alltoall_s", "all-to-all"}};
 
 // The chart a metric key is drawn in, and its series there.
 QString chartOf(const QString& key) {

@@ -6,9 +6,11 @@
 
 #include "TestSuite.h"
 #include "dist/DistributedContext.h"
+#include "dist/ExpertParallel.h"
 #include "dist/GradientAllReduce.h"
 #include "dist/RankLauncher.h"
 #include "engine/cli/CliHarness.h"
+#include "model/SwiGlu.h"
 #include "store/ExperimentStore.h"
 
 // Data-parallel training on c10d (Gloo over 127.0.0.1, one thread per rank): the real moelab-cli
@@ -88,6 +90,117 @@ class DistributedTrainingTest : public CliHarness {
     QVERIFY2(rest.err.contains("resuming run 1 from step 3"), qPrintable(rest.err));
     compareCurves(series(dir_.path() + "/split.db", "train/loss"),
                   series(dir_.path() + "/whole.db", "train/loss"), 1e-6);
+  }
+
+  void expertParallelTrainsLikeOneProcess() {
+    // Dropless routing without the batch-level balancing losses: every token's experts and weights
+    // are its own, so one process on the global batch is the reference. Then with capacity and the
+    // losses on, expert parallel must equal data parallel (both route each rank's shard).
+    auto cfg = writeConfig("ep.json", R"({
+      "model": {"architecture": "sparse_moe", "embed_dim": 32, "num_layers": 2, "num_heads": 2, "num_experts": 4,
+                "top_k": 2, "max_seq_length": 32, "expert_intermediate_dim": 32, "dropout": 0.0,
+                "capacity_factor": 0, "aux_loss_coef": 0, "z_loss_coef": 0},
+      "data": {"tokenizer": "char", "num_train_samples": 48, "num_eval_samples": 10},
+      "train": {"batch_size": 8, "epochs": 1, "eval_every": 3, "log_every": 1}})");
+    auto one = cli({"train", cfg, "--db", "ep-one.db", "--threads", "1"});
+    QVERIFY2(one.code == 0, qPrintable(one.err));
+    auto ep = cli({"train", cfg, "--db", "ep-two.db", "--nproc", "2", "--threads", "2", "--set",
+                   "model.expert_parallel=2"});
+    QVERIFY2(ep.code == 0, qPrintable(ep.err));
+    compareCurves(series(dir_.path() + "/ep-two.db", "train/loss"),
+                  series(dir_.path() + "/ep-one.db", "train/loss"), 2e-6);
+    QCOMPARE(series(dir_.path() + "/ep-two.db", "train/loss").size(), size_t(6));
+    QVERIFY(series(dir_.path() + "/ep-two.db", "dist/rank1/alltoall_s").front() > 0);
+    QVERIFY(series(dir_.path() + "/ep-two.db", "dist/rank0/alltoall_bytes").front() > 0);
+    const QStringList capacity = {"--set", "model.capacity_factor=1.0", "--set", "model.aux_loss_coef=0.01",
+                                  "--set", "model.z_loss_coef=0.001"};
+    auto dp =
+        cli(QStringList{"train", cfg, "--db", "cap-dp.db", "--nproc", "2", "--threads", "2"} + capacity);
+    QVERIFY2(dp.code == 0, qPrintable(dp.err));
+    auto epCap = cli(QStringList{"train", cfg, "--db", "cap-ep.db", "--nproc", "2", "--threads", "2", "--set",
+                                 "model.expert_parallel=2"} +
+                     capacity);
+    QVERIFY2(epCap.code == 0, qPrintable(epCap.err));
+    compareCurves(series(dir_.path() + "/cap-ep.db", "train/loss"),
+                  series(dir_.path() + "/cap-dp.db", "train/loss"), 2e-6);
+    // Expert parallel needs as many ranks as it splits the experts over.
+    auto alone = cli({"train", cfg, "--db", "alone.db", "--set", "model.expert_parallel=2"});
+    QCOMPARE(alone.code, 2);
+    QVERIFY2(alone.err.contains("--nproc 2"), qPrintable(alone.err));
+  }
+
+  void anExpertWithNoTokensOnARankStillExchanges() {
+    // 4 experts on 2 ranks (rank 0 owns 0 and 1). The router sends every rank-0 token to expert 1 and
+    // every rank-1 token to expert 0: rank 1's experts get no rows at all, rank 0 sends none away.
+    moelab::ModelConfig m;
+    m.architecture = "sparse_moe";
+    m.embedDim = 8;
+    m.numExperts = 4;
+    m.topK = 1;
+    m.capacityFactor = 0;
+    m.expertIntermediateDim = 8;
+    torch::manual_seed(3);
+    moelab::SparseMoeFfn reference(m);
+    {
+      torch::NoGradGuard g;
+      reference->router->weight.zero_();
+      reference->router->weight[0][0] = 10.0f;
+      reference->router->weight[1][0] = -10.0f;
+    }
+    std::vector<torch::Tensor> inputs;
+    for (int r = 0; r < 2; ++r) {
+      auto x = torch::randn({6, 8});
+      x.select(1, 0).fill_(r == 0 ? -2.0f : 2.0f);
+      inputs.push_back(x);
+    }
+    // The reference: one process, each rank's tokens on their own, gradients summed.
+    std::vector<torch::Tensor> refOut;
+    for (auto& x : inputs) {
+      auto y = reference->forward(x.clone().requires_grad_(true));
+      (y * y).sum().backward();
+      refOut.push_back(y.detach());
+    }
+    const int port = moelab::freeLoopbackPort();
+    std::vector<torch::Tensor> outs(2), w1(2), w2(2), router(2);
+    std::vector<std::string> errors(2);
+    auto rankBody = [&](int rank) {
+      try {
+        moelab::DistributedSpec spec;
+        spec.rank = rank;
+        spec.worldSize = 2;
+        spec.masterPort = port;
+        spec.timeoutSeconds = 30;
+        moelab::DistributedContext dist(spec);
+        moelab::ExpertParallel ep(dist);
+        moelab::SparseMoeFfn local(m);
+        {
+          torch::NoGradGuard g;
+          auto mine = local->parameters(), theirs = reference->parameters();
+          for (size_t i = 0; i < mine.size(); ++i) mine[i].copy_(theirs[i]);
+        }
+        local->expertParallel = &ep;
+        auto y = local->forward(inputs[size_t(rank)].clone().requires_grad_(true));
+        (y * y).sum().backward();
+        outs[size_t(rank)] = y.detach();
+        w1[size_t(rank)] = local->experts->w1.grad().defined() ? local->experts->w1.grad().clone()
+                                                               : torch::zeros_like(local->experts->w1);
+        w2[size_t(rank)] = local->experts->w2.grad().defined() ? local->experts->w2.grad().clone()
+                                                               : torch::zeros_like(local->experts->w2);
+        router[size_t(rank)] = local->router->weight.grad().clone();
+      } catch (const std::exception& e) {
+        errors[size_t(rank)] = e.what();
+      }
+    };
+    std::thread r0(rankBody, 0), r1(rankBody, 1);
+    r0.join();
+    r1.join();
+    QVERIFY2(errors[0].empty() && errors[1].empty(), (errors[0] + errors[1]).c_str());
+    for (int r = 0; r < 2; ++r) QVERIFY(torch::allclose(outs[size_t(r)], refOut[size_t(r)], 1e-5, 1e-6));
+    // Expert gradients live on their owners; summed over ranks they are the one-process gradients.
+    QVERIFY(torch::allclose(w1[0] + w1[1], reference->experts->w1.grad(), 1e-5, 1e-6));
+    QVERIFY(torch::allclose(w2[0] + w2[1], reference->experts->w2.grad(), 1e-5, 1e-6));
+    QVERIFY(torch::allclose(router[0] + router[1], reference->router->weight.grad(), 1e-5, 1e-6));
+    QVERIFY(w1[1].abs().sum().item<double>() == 0);  // rank 1 computed nothing
   }
 
   void aKilledRankEndsTheJobWithItsName() {

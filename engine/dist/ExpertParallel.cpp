@@ -1,0 +1,66 @@
+#include "dist/ExpertParallel.h"
+
+#include <chrono>
+
+namespace moelab {
+namespace {
+
+// All-to-all of rows with autograd: backward is the same exchange with the counts swapped.
+struct AllToAllRows : torch::autograd::Function<AllToAllRows> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& rows,
+                               ExpertParallel* ep, std::vector<int64_t> send, std::vector<int64_t> recv) {
+    ctx->saved_data["ep"] = int64_t(reinterpret_cast<intptr_t>(ep));
+    ctx->saved_data["send"] = send;
+    ctx->saved_data["recv"] = recv;
+    return ep->exchangeRaw(rows, send, recv);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto* ep = reinterpret_cast<ExpertParallel*>(intptr_t(ctx->saved_data["ep"].toInt()));
+    const auto send = ctx->saved_data["send"].toIntVector(), recv = ctx->saved_data["recv"].toIntVector();
+    return {ep->exchangeRaw(grads[0], recv, send), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+ExpertParallel::ExpertParallel(DistributedContext& dist) : group_(dist.subgroup("expert-parallel")) {}
+
+std::vector<std::vector<int64_t>> ExpertParallel::gatherCounts(const std::vector<int64_t>& counts) {
+  const auto start = std::chrono::steady_clock::now();
+  auto all = group_->allGather(torch::tensor(counts, torch::kLong));
+  std::vector<std::vector<int64_t>> out;
+  for (auto& t : all) out.emplace_back(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+torch::Tensor ExpertParallel::exchangeRaw(const torch::Tensor& rows, const std::vector<int64_t>& send,
+                                          const std::vector<int64_t>& recv) {
+  const auto start = std::chrono::steady_clock::now();
+  auto out = group_->allToAll(rows.contiguous(), send, recv);
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const int64_t rowBytes = rows.dim() > 1 ? rows.size(1) * int64_t(rows.element_size()) : 0;
+  for (size_t r = 0; r < send.size(); ++r)
+    if (int(r) != rank()) bytes_ += double(send[r] * rowBytes);
+  return out;
+}
+
+torch::Tensor ExpertParallel::exchange(const torch::Tensor& rows, const std::vector<int64_t>& send,
+                                       const std::vector<int64_t>& recv) {
+  return AllToAllRows::apply(rows, this, send, recv);
+}
+
+double ExpertParallel::takeSeconds() {
+  const double s = seconds_;
+  seconds_ = 0;
+  return s;
+}
+
+double ExpertParallel::takeBytes() {
+  const double b = bytes_;
+  bytes_ = 0;
+  return b;
+}
+
+}  // namespace moelab
