@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dist/DistributedContext.h"
+#include "dist/ExpertParallel.h"
 #include "dist/GradientAllReduce.h"
 #include "model/LanguageModel.h"
 #include "train/FusedAdamW.h"
@@ -74,7 +75,11 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   auto inputs = tokens.slice(1, 0, T).contiguous(), targets = tokens.slice(1, 1, T + 1).contiguous();
   std::unique_ptr<GradientAllReduce> gradients;
   DataParallelStep dp;
-  std::vector<double> compute, allReduce, idle;
+  std::vector<double> compute, allReduce, idle, allToAll, allToAllBytes;
+  std::unique_ptr<ExpertParallel> expertParallel;
+  if (cfg.model.expertParallel > 1 && (!dist || dist->worldSize() != cfg.model.expertParallel))
+    throw UserError("bench: model.expert_parallel = " + std::to_string(cfg.model.expertParallel) +
+                    " needs --nproc " + std::to_string(cfg.model.expertParallel));
   if (dist) {
     // Every rank drew the same global batch (same seed); each trains on its contiguous shard.
     const int64_t w = dist->worldSize(), k = dist->rank();
@@ -88,6 +93,10 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
     dp.globalTokens = double(B * T);
     r.worldSize = w;
     r.allReduceBytes = gradients->bytesPerStep();
+    if (cfg.model.expertParallel > 1) {
+      expertParallel = std::make_unique<ExpertParallel>(*dist);
+      model->setExpertParallel(expertParallel.get());
+    }
   }
   DataParallelStep* dataParallel = dist ? &dp : nullptr;
   std::vector<double> fwd, bwd, fwdBwd, update;
@@ -98,9 +107,15 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
     auto s = std::chrono::steady_clock::now();
     StepResult step = trainStep(model, opt, inputs, targets, {}, t.gradClip, precision, dataParallel);
     if (step.diverged) throw std::runtime_error("bench: " + step.problem);
+    if (i < warmupSteps && expertParallel) {
+      expertParallel->takeSeconds();
+      expertParallel->takeBytes();
+    }
     if (i >= warmupSteps && dist) {
       r.stepSeconds.push_back(seconds(s));
-      compute.push_back(r.stepSeconds.back() - step.syncSeconds - step.allReduceSeconds);
+      allToAll.push_back(expertParallel ? expertParallel->takeSeconds() : 0.0);
+      allToAllBytes.push_back(expertParallel ? expertParallel->takeBytes() : 0.0);
+      compute.push_back(r.stepSeconds.back() - step.syncSeconds - step.allReduceSeconds - allToAll.back());
       allReduce.push_back(step.allReduceSeconds);
       idle.push_back(step.syncSeconds);
       fwdBwd.push_back(step.forwardBackwardSeconds);
@@ -132,15 +147,20 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   r.matmulGflops["2048x2048x2048"] = median(r.referenceSamples);
   if (dist) {
     const int w = dist->worldSize(), k = dist->rank();
-    std::vector<double> slots(size_t(3 * w + 1), 0.0);
-    slots[size_t(3 * k)] = median(compute);
-    slots[size_t(3 * k + 1)] = median(allReduce);
-    slots[size_t(3 * k + 2)] = median(idle);
-    slots[size_t(3 * w)] = r.matmulGflops["2048x2048x2048"];
+    constexpr int kParts = 4;
+    std::vector<double> slots(size_t(kParts * w + 1), 0.0);
+    slots[size_t(kParts * k)] = median(compute);
+    slots[size_t(kParts * k + 1)] = median(allReduce);
+    slots[size_t(kParts * k + 2)] = median(idle);
+    slots[size_t(kParts * k + 3)] = median(allToAll);
+    slots[size_t(kParts * w)] = r.matmulGflops["2048x2048x2048"];
     slots = dist->allReduceSum(slots);
-    for (int q = 0; q < w; ++q)
-      r.ranks.push_back({slots[size_t(3 * q)], slots[size_t(3 * q + 1)], slots[size_t(3 * q + 2)]});
-    r.matmulGflops["2048x2048x2048"] = slots[size_t(3 * w)];
+    for (int q = 0; q < w; ++q) {
+      const double* part = slots.data() + kParts * q;
+      r.ranks.push_back({part[0], part[1], part[2], part[3]});
+    }
+    r.matmulGflops["2048x2048x2048"] = slots[size_t(kParts * w)];
+    r.allToAllBytes = median(allToAllBytes);
   }
   r.matmulGflops["NxDx4D"] = GemmProbe(N, D, 4 * D).medianOf(5);
   r.matmulGflops["NxDxV"] = GemmProbe(N, D, V).medianOf(5);

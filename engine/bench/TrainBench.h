@@ -30,10 +30,11 @@ struct BenchResult {
   // 2048^3 rates (each rank has its share of the threads).
   int64_t worldSize = 1;
   struct RankSplit {
-    double computeSeconds = 0, allReduceSeconds = 0, idleSeconds = 0;  // medians
+    double computeSeconds = 0, allReduceSeconds = 0, idleSeconds = 0, allToAllSeconds = 0;  // medians
   };
   std::vector<RankSplit> ranks;
   int64_t allReduceBytes = 0;  // gradient bytes each rank sends into the all-reduce per step
+  double allToAllBytes = 0;    // expert parallel: bytes rank 0 sent to other ranks per step (median)
 };
 
 // Times full training steps (forward, backward, clip, AdamW) of the config's model on random token

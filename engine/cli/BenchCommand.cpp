@@ -63,10 +63,12 @@ int benchInProcess(const CliArgs& a, DistributedContext* dist) {
     for (const auto& k : r.ranks)
       ranks.push_back({{"compute_seconds", k.computeSeconds},
                        {"allreduce_seconds", k.allReduceSeconds},
-                       {"idle_seconds", k.idleSeconds}});
+                       {"idle_seconds", k.idleSeconds},
+                       {"alltoall_seconds", k.allToAllSeconds}});
     out["world_size"] = r.worldSize;
     out["ranks"] = ranks;
     out["allreduce_bytes_per_rank"] = r.allReduceBytes;
+    out["alltoall_bytes_rank0"] = r.allToAllBytes;
   }
   if (dist && dist->rank() != 0) return 0;  // rank 0 reports for the job
   if (a.has("result-file")) {
@@ -124,6 +126,7 @@ int benchScaling(const RankLaunch& plan, const CliArgs& a) {
   one.args.back() = std::to_string(std::stoll(plan.args.back()) * plan.nproc);  // --threads: all of them
   std::fprintf(stderr, "bench: one process with %s threads, then %d ranks with %s each\n",
                one.args.back().c_str(), plan.nproc, plan.args.back().c_str());
+  one.args.insert(one.args.end(), {"--set", "model.expert_parallel=1"});  // one process: every expert
   nlohmann::json single, ranks;
   try {
     single = runForResult(one, dir + "/single.json", "single-process");
@@ -150,16 +153,18 @@ int benchScaling(const RankLaunch& plan, const CliArgs& a) {
   std::printf("  %ld ranks x %ld threads (gloo)  step %.3f s  %.0f tokens/s  scaling efficiency %.0f%%\n",
               long(ranks["world_size"]), long(ranks["threads"]), ranks["median_step_seconds"].get<double>(),
               ranks["tokens_per_second"].get<double>(), 100 * efficiency);
-  std::printf("  gradient all-reduce: %.1f MB per rank per step\n",
+  std::printf("  gradient all-reduce: %.1f MB per rank per step",
               ranks["allreduce_bytes_per_rank"].get<double>() / 1e6);
-  std::printf("  per rank (medians)     compute    all-reduce wait   idle (loss exchange)   all-to-all\n");
+  if (ranks["alltoall_bytes_rank0"].get<double>() > 0)
+    std::printf(
+        "; expert all-to-all: %.2f MB sent by rank 0 per step (dispatch + combine, forward + backward)",
+        ranks["alltoall_bytes_rank0"].get<double>() / 1e6);
+  std::printf("\n  per rank (medians)     compute    all-reduce wait   idle (loss exchange)   all-to-all\n");
   int k = 0;
   for (const auto& r : ranks["ranks"])
     std::printf("    rank %-3d           %7.3f s   %7.3f s         %7.3f s              %7.3f s\n", k++,
                 r["compute_seconds"].get<double>(), r["allreduce_seconds"].get<double>(),
-                r["idle_seconds"].get<double>(), 0.0);
-  std::printf(
-      "  (all-to-all: expert parallelism is not built yet; data parallel exchanges gradients only)\n");
+                r["idle_seconds"].get<double>(), r["alltoall_seconds"].get<double>());
   return 0;
 }
 
