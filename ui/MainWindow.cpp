@@ -132,8 +132,7 @@ MainWindow::~MainWindow() {
   sweepsPane_->stopAll();  // its workers write through session_, which goes first
   for (auto* w : workers_) w->requestStop();
   for (auto* w : workers_) w->wait();
-  for (auto* j : rankedRuns_) j->requestStop();
-  for (auto* j : rankedRuns_) j->waitForFinished(60000);
+  stopRankedRuns();
 }
 
 bool MainWindow::openDatabase(const QString& path) {
@@ -236,6 +235,7 @@ void MainWindow::onRunRefused(const QString& message) {
 }
 
 void MainWindow::launch(RankedRunProcess* job) {
+  rankedJobs_.append(job);  // from now on, also before it has a run id
   connect(job, &RankedRunProcess::started, this, &MainWindow::onRunStarted);
   connect(job, &RankedRunProcess::progressed, this, &MainWindow::onRunProgressed);
   connect(job, &RankedRunProcess::noticed, this, &MainWindow::onRunNoticed);
@@ -280,6 +280,19 @@ void MainWindow::startRun(const nlohmann::json& config, const QString& experimen
     return;
   }
   launch(new RunWorker(session_->store(), session_->path(), req));
+}
+
+void MainWindow::stopRankedRuns() {
+  // Each job stops every rank at a step (checkpoint saved). Disconnected first: their last signals
+  // must not reach a window that is closing, nor change the list being walked.
+  for (const QPointer<RankedRunProcess>& job : rankedJobs_)
+    if (job) {
+      job->disconnect(this);
+      job->requestStop();
+    }
+  for (const QPointer<RankedRunProcess>& job : rankedJobs_)
+    if (job) job->waitForFinished(60000);
+  rankedRuns_.clear();
 }
 
 int MainWindow::runRanks(qint64 runId) const {
@@ -377,8 +390,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
   for (auto* w : workers_) w->requestStop();
   sweepsPane_->stopAll();
   for (auto* w : workers_) w->wait();
-  for (auto* j : rankedRuns_) j->requestStop();
-  for (auto* j : rankedRuns_) j->waitForFinished(60000);
+  stopRankedRuns();
   e->accept();
 }
 

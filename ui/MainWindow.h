@@ -1,6 +1,8 @@
 #pragma once
+#include <QList>
 #include <QMainWindow>
 #include <QMap>
+#include <QPointer>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -74,7 +76,9 @@ class MainWindow : public QMainWindow {
   void launch(RunWorker* worker);
   void launch(RankedRunProcess* job);
   int rankedThreads(const nlohmann::json& config, int ranks) const;
-  int runRanks(qint64 runId) const;  // 1, or the data-parallel ranks the run trained with
+  int runRanks(qint64 runId) const;
+  void stopRankedRuns();  // closing: every rank stops and saves; waits for them  // 1, or the data-parallel
+                          // ranks the run trained with
   // What every kind of run job reports, the same way.
   void onRunStarted(qint64 id);
   void onRunProgressed(qint64 id, const TrainProgress& p);
@@ -99,9 +103,10 @@ class MainWindow : public QMainWindow {
   QString dataDir_;
   QMenu* recent_;
   QLabel* status_;
-  QMap<qint64, RunWorker*> workers_;            // live runs of this process
-  QMap<qint64, RankedRunProcess*> rankedRuns_;  // live data-parallel runs (child processes)
-  bool quiet_ = false;                          // tests: messages go to runRefused, not dialogs
+  QMap<qint64, RunWorker*> workers_;              // live runs of this process
+  QMap<qint64, RankedRunProcess*> rankedRuns_;    // live data-parallel runs (child processes)
+  QList<QPointer<RankedRunProcess>> rankedJobs_;  // every job started, with or without a run id yet
+  bool quiet_ = false;                            // tests: messages go to runRefused, not dialogs
  public:
   void setQuiet(bool q);
 };

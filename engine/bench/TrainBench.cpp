@@ -131,6 +131,13 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
       r.referenceSamples.push_back(reference.sample());
     }
   }
+  if (expertParallel) {
+    for (const auto& layer : model->routingStats())
+      r.expertCounts.emplace_back(layer.tokensPerExpert.begin(), layer.tokensPerExpert.end());
+    const auto link = expertParallel->measureLink();
+    r.linkFloorSeconds = link.floorSeconds;
+    r.linkBytesPerSecond = link.bytesPerSecond;
+  }
   r.medianStepSeconds = median(r.stepSeconds);
   r.medianForwardBackwardSeconds = median(fwdBwd);
   r.medianOptimizerSeconds = median(update);

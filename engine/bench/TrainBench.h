@@ -35,6 +35,11 @@ struct BenchResult {
   std::vector<RankSplit> ranks;
   int64_t allReduceBytes = 0;  // gradient bytes each rank sends into the all-reduce per step
   double allToAllBytes = 0;    // expert parallel: bytes rank 0 sent to other ranks per step (median)
+  // Expert parallel: the exchange's measured link (per-collective floor, bytes/s beyond it) and this
+  // rank's kept assignments per expert of the last timed step ([MoE layer][expert]): what a simulator
+  // scenario of the same traffic on the same link needs.
+  double linkFloorSeconds = 0, linkBytesPerSecond = 0;
+  std::vector<std::vector<double>> expertCounts;
 };
 
 // Times full training steps (forward, backward, clip, AdamW) of the config's model on random token

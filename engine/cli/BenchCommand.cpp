@@ -1,5 +1,6 @@
 // bench: the training-step benchmark, in one process or data parallel (--nproc N: the same global
 // batch on one process and on N ranks, side by side, with the scaling efficiency).
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "cli/DistributedLaunch.h"
 #include "cli/TorchCommands.h"
 #include "dist/DistributedContext.h"
+#include "sim/Scenario.h"
 #include "util/Errors.h"
 #include "util/OpenMpWaitPolicy.h"
 
@@ -23,6 +25,42 @@ nlohmann::json profileJson(const OpProfile& p) {
           {"gemm_seconds", p.gemmSeconds},
           {"other_seconds", p.totalSeconds - p.gemmSeconds},
           {"ops", ops}};
+}
+
+// The simulator's all-to-all time per step for this bench's traffic (rank 0's routed counts per MoE
+// layer) on a one-node cluster of the ranks, whose link is the one measured (loopback Gloo): its
+// bandwidth, and the small-message time as the per-collective latency. Flat efficiency, no extra
+// per-peer cost: everything the model is told here was measured in this run.
+nlohmann::json simulatedExchange(const ExperimentConfig& cfg, const BenchResult& r) {
+  nlohmann::json doc = {
+      {"cluster",
+       {{"preset", "dgx-h100"},
+        {"nodes", 1},
+        {"gpus_per_node", r.worldSize},
+        {"intra_gbps", r.linkBytesPerSecond / 1e9},
+        {"intra_latency_us", r.linkFloorSeconds * 1e6},
+        {"intra_efficiency", {{1, 1.0}, {1e12, 1.0}}}}},
+      {"model",
+       {{"num_experts", cfg.model.numExperts},
+        {"top_k", cfg.model.topK},
+        {"hidden", cfg.model.embedDim},
+        {"tokens_per_gpu", r.batchSize / r.worldSize * r.seqLength},
+        {"dispatch_bytes", 4},
+        {"combine_bytes", 4},
+        {"backward", true},
+        {"backward_bytes", 4}}},
+      {"comm", {{"algorithm", "flat"}, {"launch_us", 0}, {"per_peer_us", 0}, {"nvlink_efficiency", 1.0}}},
+      {"sim", {{"steps", 20}, {"seed", 1}}}};
+  sim::MeasuredTraffic traffic;
+  traffic.counts = r.expertCounts;
+  traffic.topK = int(cfg.model.topK);
+  doc = sim::withMeasuredTraffic(doc, traffic);
+  auto times = sim::simulateStepTimes(sim::Scenario::fromJson(doc));
+  std::sort(times.begin(), times.end());
+  return {{"scenario", doc},
+          {"predicted_alltoall_seconds", times[times.size() / 2]},
+          {"link_floor_us", r.linkFloorSeconds * 1e6},
+          {"link_gbytes_per_second", r.linkBytesPerSecond / 1e9}};
 }
 
 int benchInProcess(const CliArgs& a, DistributedContext* dist) {
@@ -69,6 +107,7 @@ int benchInProcess(const CliArgs& a, DistributedContext* dist) {
     out["ranks"] = ranks;
     out["allreduce_bytes_per_rank"] = r.allReduceBytes;
     out["alltoall_bytes_rank0"] = r.allToAllBytes;
+    if (!r.expertCounts.empty()) out["simulated"] = simulatedExchange(cfg, r);
   }
   if (dist && dist->rank() != 0) return 0;  // rank 0 reports for the job
   if (a.has("result-file")) {
@@ -159,6 +198,16 @@ int benchScaling(const RankLaunch& plan, const CliArgs& a) {
     std::printf(
         "; expert all-to-all: %.2f MB sent by rank 0 per step (dispatch + combine, forward + backward)",
         ranks["alltoall_bytes_rank0"].get<double>() / 1e6);
+  if (ranks.contains("simulated")) {
+    const auto& sim = ranks["simulated"];
+    std::printf(
+        "\n  network simulator, the same traffic on the measured loopback link (%.0f us per collective, "
+        "%.2f GB/s): %.1f ms of all-to-all per step; measured on rank 0: %.1f ms (with the count "
+        "exchanges)",
+        sim["link_floor_us"].get<double>(), sim["link_gbytes_per_second"].get<double>(),
+        1e3 * sim["predicted_alltoall_seconds"].get<double>(),
+        1e3 * ranks["ranks"][0]["alltoall_seconds"].get<double>());
+  }
   std::printf("\n  per rank (medians)     compute    all-reduce wait   idle (loss exchange)   all-to-all\n");
   int k = 0;
   for (const auto& r : ranks["ranks"])

@@ -79,7 +79,7 @@ std::optional<RankLaunch> planLaunch(const std::string& command, const Words& wo
     throw UserError("--backend: expected gloo, nccl or auto, got \"" + l.backend + "\"");
   if (l.backend == "nccl")
     throw UserError("--backend nccl: this build of MoE Lab has no CUDA/NCCL; use --backend gloo");
-  l.timeoutSeconds = double(a.getInt("dist-timeout", 120));
+  l.timeoutSeconds = double(a.getInt("dist-timeout", 300));
   if (l.timeoutSeconds < 1) throw UserError("--dist-timeout: expected seconds >= 1");
   const int64_t total = a.has("threads") ? a.getInt("threads", 0) : 0;
   const int64_t cores = total > 0 ? total : int64_t(std::max(1u, std::thread::hardware_concurrency()));

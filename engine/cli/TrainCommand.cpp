@@ -99,6 +99,9 @@ int trainCommand(const Words& words) {
   req.checkpointBase = a.get("checkpoint-dir", "");
 
   if (const int code = launchIfDistributed("train", words, a); code >= 0) return code;
+  // A rank takes stop requests from the start: the launcher passes a stop on to every rank, and one
+  // still loading data must end as interrupted (at its first step), not be killed by the signal.
+  if (DistributedSpec::fromEnvironment()) stopOnSignals();
   return runAsRank([&](DistributedContext* dist) { return trainInProcess(a, req, dist); });
 }
 

@@ -11,8 +11,9 @@ struct DistributedSpec {
   int rank = 0, worldSize = 1, localRank = 0;
   std::string masterAddr = "127.0.0.1";
   int masterPort = 29500;
-  // A collective that waits longer than this fails (a rank that died or hangs); seconds.
-  double timeoutSeconds = 120;
+  // A collective that waits longer than this fails (a rank that hangs; a dead one is seen at once);
+  // seconds. Also bounds the start-up, where the ranks wait for rank 0's data and database.
+  double timeoutSeconds = 300;
   std::string backend = "gloo";  // gloo | nccl
   // The launcher's folder for this job (run id, each rank's error); empty when started by hand.
   std::string launchDir;

@@ -1,5 +1,6 @@
 #include "dist/ExpertParallel.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace moelab {
@@ -49,6 +50,29 @@ torch::Tensor ExpertParallel::exchangeRaw(const torch::Tensor& rows, const std::
 torch::Tensor ExpertParallel::exchange(const torch::Tensor& rows, const std::vector<int64_t>& send,
                                        const std::vector<int64_t>& recv) {
   return AllToAllRows::apply(rows, this, send, recv);
+}
+
+ExpertParallel::Link ExpertParallel::measureLink() {
+  auto timeOf = [&](int64_t rowsPerPeer, int reps) {
+    const int w = worldSize();
+    std::vector<int64_t> counts(size_t(w), rowsPerPeer);
+    auto rows = torch::ones({rowsPerPeer * w, 256});
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      group_->allToAll(rows, counts, counts);
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+  };
+  group_->barrier();
+  Link link;
+  link.floorSeconds = timeOf(1, 21);
+  const int64_t big = 4096;  // 4 MB to each peer
+  const double t = timeOf(big, 7);
+  link.bytesPerSecond = double(big * 256 * 4) / std::max(1e-9, t - link.floorSeconds);
+  return link;
 }
 
 double ExpertParallel::takeSeconds() {

@@ -27,6 +27,13 @@ class ExpertParallel {
   torch::Tensor exchange(const torch::Tensor& rows, const std::vector<int64_t>& sendCounts,
                          const std::vector<int64_t>& recvCounts);
 
+  // The exchange's link, measured: the time of an all-to-all of one row per peer (the per-collective
+  // floor, seconds) and the bytes per second of a large one beyond that floor. A collective.
+  struct Link {
+    double floorSeconds = 0, bytesPerSecond = 0;
+  };
+  Link measureLink();
+
   // Time spent in the exchanges (forward and backward) and bytes this rank sent to other ranks,
   // since the last take.
   double takeSeconds();

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,8 +54,10 @@ std::string describeExit(int rank, pid_t pid, int status) {
   return what + "exited with code " + std::to_string(WEXITSTATUS(status));
 }
 
-bool failed(int status) {
-  if (WIFSIGNALED(status)) return true;
+bool failed(int status, bool stopRequested) {
+  // After a forwarded stop, a rank still starting up (no handler yet) ends by the signal itself.
+  if (WIFSIGNALED(status))
+    return !(stopRequested && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM));
   const int code = WEXITSTATUS(status);
   return code != 0 && code != 130;  // 130: stopped on request, its checkpoint saved
 }
@@ -90,6 +93,9 @@ pid_t spawnRank(const RankLaunch& l, int localRank, const std::string& launchDir
     throw std::runtime_error(std::string("cannot start rank ") + std::to_string(rank) + ": " +
                              strerror(errno));
   if (pid == 0) {
+    // A launcher that is killed outright takes its ranks with it (they stop at a step and save).
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) _exit(1);
     execve(cargv[0], cargv.data(), cenv.data());
     _exit(127);
   }
@@ -141,6 +147,7 @@ RankLaunchResult launchRanks(const RankLaunch& launchIn) {
 
   // Ctrl-C reaches the ranks through the terminal; a SIGTERM/SIGINT sent to the launcher alone (the
   // desktop app's Stop) is passed on as SIGINT: each rank stops at a step and saves.
+  gForwardSignal = 0;
   auto oldInt = std::signal(SIGINT, rememberSignal);
   auto oldTerm = std::signal(SIGTERM, rememberSignal);
   std::vector<pid_t> pids;
@@ -150,6 +157,10 @@ RankLaunchResult launchRanks(const RankLaunch& launchIn) {
   } catch (...) {
     for (pid_t p : pids) kill(p, SIGKILL);
     for (pid_t p : pids) waitpid(p, nullptr, 0);
+    std::signal(SIGINT, oldInt);
+    std::signal(SIGTERM, oldTerm);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
     throw;
   }
   std::vector<int> status(pids.size(), 0);
@@ -173,7 +184,7 @@ RankLaunchResult launchRanks(const RankLaunch& launchIn) {
       status[i] = st;
       --running;
       reaped = true;
-      if (failed(st)) {
+      if (failed(st, forwarded)) {
         if (failures.empty())
           deadline = std::chrono::steady_clock::now() +
                      std::chrono::milliseconds(int64_t(1000 * (l.timeoutSeconds + 5)));
@@ -203,8 +214,9 @@ RankLaunchResult launchRanks(const RankLaunch& launchIn) {
     bool found = false;
     for (size_t i : failures)
       if (!found && WIFSIGNALED(status[i])) cause = i, found = true;
-    for (size_t i : failures)
-      if (!found && errorOf(i).find(kCollectiveBroke) == std::string::npos) cause = i, found = true;
+    for (size_t i : failures)  // a rank rank 0 declined exits 2 without an error of its own
+      if (!found && !errorOf(i).empty() && errorOf(i).find(kCollectiveBroke) == std::string::npos)
+        cause = i, found = true;
     result.failedRank = l.nodeRank * l.nproc + int(cause);
     result.failure = describeExit(result.failedRank, pids[cause], status[cause]);
     if (const std::string e = errorOf(cause); !e.empty()) result.failure += ": " + e;

@@ -17,7 +17,7 @@ struct RankLaunch {
   int nnodes = 1, nodeRank = 0;
   std::string masterAddr = "127.0.0.1";
   int masterPort = 0;  // 0: a free loopback port (single node only)
-  double timeoutSeconds = 120;
+  double timeoutSeconds = 300;
   std::string backend = "gloo";
   std::string dbPath;  // where rank 0 records the run: a failed job's run is marked there
 };

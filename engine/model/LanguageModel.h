@@ -81,9 +81,9 @@ struct LanguageModelImpl : torch::nn::Module {
   torch::nn::ModuleList layers;
   torch::Tensor finalNormWeight, finalNormBias;
   torch::nn::Linear head{nullptr};  // null when tied
+  std::vector<RouterTopK> routers() const;  // one per MoE layer (sparse_moe)
 
  private:
-  std::vector<RouterTopK> routers() const;  // one per MoE layer
   bool recordingCoupling_ = false;
 };
 TORCH_MODULE(LanguageModel);

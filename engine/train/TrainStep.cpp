@@ -35,7 +35,10 @@ StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, c
   const bool compute = inputs.size(0) > 0;
   if (compute) {
     AutocastScope autocast(precision);
-    lm = languageModelLoss(model->forward(inputs, mask), targets);
+    auto logits = model->forward(inputs, mask);
+    // A data-parallel shard without real targets adds nothing (its mean would be 0/0), but stays in
+    // the graph: expert-parallel exchanges run in its backward too.
+    lm = dp && dp->localTokens == 0 ? logits.sum() * 0 : languageModelLoss(logits, targets);
     loss = lm;
     aux = model->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
     if (aux.defined()) loss = lm + aux.to(torch::kFloat);
@@ -86,6 +89,26 @@ StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, c
     }
   }
   optimizer.step();
+  if (dp) {
+    // Aux-loss-free balancing follows the global batch's loads, so every rank's bias stays equal.
+    auto routers = model->routers();
+    std::vector<double> loads;
+    for (auto& router : routers)
+      if (router->auxFree)
+        for (int64_t e = 0; e < router->numExperts;
+             ++e)  // same length on every rank, even one that computed nothing
+          loads.push_back(
+              compute && size_t(e) < router->lastLoads.size() ? double(router->lastLoads[size_t(e)]) : 0.0);
+    if (!loads.empty()) {
+      loads = dp->dist->allReduceSum(loads);
+      size_t at = 0;
+      for (auto& router : routers)
+        if (router->auxFree) {
+          router->lastLoads.resize(size_t(router->numExperts));
+          for (auto& l : router->lastLoads) l = int64_t(std::llround(loads[at++]));
+        }
+    }
+  }
   model->afterOptimizerStep();
   return r;
 }

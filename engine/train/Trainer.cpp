@@ -195,7 +195,8 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
   if (ep > 1) {
     // Every rank takes part in every MoE layer's exchange, so no rank may have an empty shard.
     const int64_t last = data_.train.size() % t.batchSize;
-    if (last > 0 && last < ep && (t.maxBatchesPerEpoch == 0 || t.maxBatchesPerEpoch >= stepsPerEpoch_))
+    const int64_t batchesInSplit = (data_.train.size() + t.batchSize - 1) / t.batchSize;
+    if (last > 0 && last < ep && (t.maxBatchesPerEpoch == 0 || t.maxBatchesPerEpoch >= batchesInSplit))
       throw UserError("with model.expert_parallel = " + std::to_string(ep) +
                       " the last batch of each epoch (" + std::to_string(last) +
                       " samples) would leave a rank without tokens; change "

@@ -2,6 +2,7 @@
 
 #include <QtTest/QtTest>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "TestSuite.h"
@@ -42,6 +43,29 @@ class DistributedTrainingTest : public CliHarness {
       QVERIFY2(
           std::abs(a[i] - b[i]) <= tol * std::abs(b[i]),
           qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i], 0, 'g', 10).arg(b[i], 0, 'g', 10)));
+  }
+  // `body` on two ranks, each a thread with its own process group over 127.0.0.1; returns the
+  // errors they threw (empty when none).
+  static std::string onTwoRanks(const std::function<void(moelab::DistributedContext&, int)>& body) {
+    const int port = moelab::freeLoopbackPort();
+    std::vector<std::string> errors(2);
+    auto rank = [&](int r) {
+      try {
+        moelab::DistributedSpec spec;
+        spec.rank = r;
+        spec.worldSize = 2;
+        spec.masterPort = port;
+        spec.timeoutSeconds = 30;
+        moelab::DistributedContext dist(spec);
+        body(dist, r);
+      } catch (const std::exception& e) {
+        errors[size_t(r)] = e.what();
+      }
+    };
+    std::thread r0(rank, 0), r1(rank, 1);
+    r0.join();
+    r1.join();
+    return errors[0] + errors[1];
   }
   std::string runStatus(const QString& db, int64_t run, std::string* error = nullptr) {
     moelab::ExperimentStore store(db.toStdString(), /*readOnly=*/true);
@@ -160,41 +184,26 @@ class DistributedTrainingTest : public CliHarness {
       (y * y).sum().backward();
       refOut.push_back(y.detach());
     }
-    const int port = moelab::freeLoopbackPort();
     std::vector<torch::Tensor> outs(2), w1(2), w2(2), router(2);
-    std::vector<std::string> errors(2);
-    auto rankBody = [&](int rank) {
-      try {
-        moelab::DistributedSpec spec;
-        spec.rank = rank;
-        spec.worldSize = 2;
-        spec.masterPort = port;
-        spec.timeoutSeconds = 30;
-        moelab::DistributedContext dist(spec);
-        moelab::ExpertParallel ep(dist);
-        moelab::SparseMoeFfn local(m);
-        {
-          torch::NoGradGuard g;
-          auto mine = local->parameters(), theirs = reference->parameters();
-          for (size_t i = 0; i < mine.size(); ++i) mine[i].copy_(theirs[i]);
-        }
-        local->expertParallel = &ep;
-        auto y = local->forward(inputs[size_t(rank)].clone().requires_grad_(true));
-        (y * y).sum().backward();
-        outs[size_t(rank)] = y.detach();
-        w1[size_t(rank)] = local->experts->w1.grad().defined() ? local->experts->w1.grad().clone()
-                                                               : torch::zeros_like(local->experts->w1);
-        w2[size_t(rank)] = local->experts->w2.grad().defined() ? local->experts->w2.grad().clone()
-                                                               : torch::zeros_like(local->experts->w2);
-        router[size_t(rank)] = local->router->weight.grad().clone();
-      } catch (const std::exception& e) {
-        errors[size_t(rank)] = e.what();
+    const std::string errors = onTwoRanks([&](moelab::DistributedContext& dist, int rank) {
+      moelab::ExpertParallel ep(dist);
+      moelab::SparseMoeFfn local(m);
+      {
+        torch::NoGradGuard g;
+        auto mine = local->parameters(), theirs = reference->parameters();
+        for (size_t i = 0; i < mine.size(); ++i) mine[i].copy_(theirs[i]);
       }
-    };
-    std::thread r0(rankBody, 0), r1(rankBody, 1);
-    r0.join();
-    r1.join();
-    QVERIFY2(errors[0].empty() && errors[1].empty(), (errors[0] + errors[1]).c_str());
+      local->expertParallel = &ep;
+      auto y = local->forward(inputs[size_t(rank)].clone().requires_grad_(true));
+      (y * y).sum().backward();
+      outs[size_t(rank)] = y.detach();
+      w1[size_t(rank)] = local->experts->w1.grad().defined() ? local->experts->w1.grad().clone()
+                                                             : torch::zeros_like(local->experts->w1);
+      w2[size_t(rank)] = local->experts->w2.grad().defined() ? local->experts->w2.grad().clone()
+                                                             : torch::zeros_like(local->experts->w2);
+      router[size_t(rank)] = local->router->weight.grad().clone();
+    });
+    QVERIFY2(errors.empty(), errors.c_str());
     for (int r = 0; r < 2; ++r) QVERIFY(torch::allclose(outs[size_t(r)], refOut[size_t(r)], 1e-5, 1e-6));
     // Expert gradients live on their owners; summed over ranks they are the one-process gradients.
     QVERIFY(torch::allclose(w1[0] + w1[1], reference->experts->w1.grad(), 1e-5, 1e-6));
@@ -247,37 +256,22 @@ class DistributedTrainingTest : public CliHarness {
   void gradientAllReduceSumsWhatEachRankHas() {
     // Parameter a: a gradient on both ranks; b: on rank 0 only; c: on neither. Buckets of one
     // parameter each, so they complete in different orders on the two ranks.
-    const int port = moelab::freeLoopbackPort();
     std::vector<torch::Tensor> results(6);
-    std::vector<std::string> errors(2);
-    auto rankBody = [&](int rank) {
-      try {
-        moelab::DistributedSpec spec;
-        spec.rank = rank;
-        spec.worldSize = 2;
-        spec.masterPort = port;
-        spec.timeoutSeconds = 30;
-        moelab::DistributedContext dist(spec);
-        auto a = torch::ones({3}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad()),
-             c = torch::ones({4}, torch::requires_grad());
-        moelab::GradientAllReduce sync(dist, {a, b, c}, /*bucketBytes=*/4);
-        if (sync.buckets() != 3) throw std::runtime_error("expected a bucket per parameter");
-        sync.beginStep();
-        auto loss = (a * float(rank + 1)).sum();
-        if (rank == 0) loss = loss + (b * 5.0f).sum();
-        loss.backward();
-        sync.finish();
-        results[size_t(3 * rank)] = a.grad().clone();
-        results[size_t(3 * rank + 1)] = b.grad().defined() ? b.grad().clone() : torch::Tensor();
-        results[size_t(3 * rank + 2)] = c.grad().defined() ? c.grad().clone() : torch::Tensor();
-      } catch (const std::exception& e) {
-        errors[size_t(rank)] = e.what();
-      }
-    };
-    std::thread r0(rankBody, 0), r1(rankBody, 1);
-    r0.join();
-    r1.join();
-    QVERIFY2(errors[0].empty() && errors[1].empty(), (errors[0] + errors[1]).c_str());
+    const std::string errors = onTwoRanks([&](moelab::DistributedContext& dist, int rank) {
+      auto a = torch::ones({3}, torch::requires_grad()), b = torch::ones({2}, torch::requires_grad()),
+           c = torch::ones({4}, torch::requires_grad());
+      moelab::GradientAllReduce sync(dist, {a, b, c}, /*bucketBytes=*/4);
+      if (sync.buckets() != 3) throw std::runtime_error("expected a bucket per parameter");
+      sync.beginStep();
+      auto loss = (a * float(rank + 1)).sum();
+      if (rank == 0) loss = loss + (b * 5.0f).sum();
+      loss.backward();
+      sync.finish();
+      results[size_t(3 * rank)] = a.grad().clone();
+      results[size_t(3 * rank + 1)] = b.grad().defined() ? b.grad().clone() : torch::Tensor();
+      results[size_t(3 * rank + 2)] = c.grad().defined() ? c.grad().clone() : torch::Tensor();
+    });
+    QVERIFY2(errors.empty(), errors.c_str());
     for (int rank = 0; rank < 2; ++rank) {
       QVERIFY(torch::equal(results[size_t(3 * rank)], torch::full({3}, 3.0f)));
       QVERIFY(results[size_t(3 * rank + 1)].defined());
