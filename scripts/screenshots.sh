@@ -40,6 +40,9 @@ cat > "$work/width-dense.json" <<'JSON'
 JSON
 build/bin/moelab-cli sweep run "$work/width-dense.json" --db "$work/shots.db" >> "$work/cli.log" 2>&1
 build/bin/moelab-cli sweep run "$work/width-lr.json" --db "$work/shots.db" >> "$work/cli.log" 2>&1
+# A data-parallel run (2 ranks): its page adds the per-rank step-time chart (run-ranks.png).
+build/bin/moelab-cli train "$work/tiny.json" --db "$work/shots.db" --name "two ranks" --nproc 2 \
+  --set train.learning_rate=0.002 >> "$work/cli.log" 2>&1
 run_app=(build/bin/moelab --db "$work/shots.db" --experiment "$work/tiny.json" --start --screenshots "$out")
 export XDG_CONFIG_HOME="$work/config"  # the user's recent databases stay as they are
 if command -v xvfb-run > /dev/null; then

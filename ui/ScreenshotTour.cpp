@@ -17,8 +17,11 @@
 #include "experts/ExpertViewsPane.h"
 #include "profile/ReassignmentView.h"
 #include "profile/RoutingProfilePane.h"
+#include "run/RunPage.h"
 #include "runs/RunsTableModel.h"
 #include "sim/SimulatorPane.h"
+#include "store/DatabaseSession.h"
+#include "store/ExperimentStore.h"
 #include "sweeps/SweepEditor.h"
 #include "sweeps/SweepResultsView.h"
 #include "sweeps/SweepsPane.h"
@@ -132,6 +135,19 @@ bool captureScreenshots(MainWindow& window, const QString& dir) {
   if (sparse > 0) {
     waitFor(network, &SimulatorPane::simulated, [&] { network->useRunRouting(sparse, -1); });
     save("network-run-routing");
+  }
+  // A data-parallel run's page: the per-rank step-time chart.
+  for (int r = 0; r < window.runsModel()->rowCount(); ++r) {
+    const qint64 id = window.runsModel()->runAt(r)->id;
+    if (!window.session()->store().params(id).contains("dist.world_size")) continue;
+    tabs->setCurrentWidget(window.runPage());
+    window.showRun(id);
+    for (int i = 0; i < 25; ++i) {  // the poller delivers the rows within about a second
+      QApplication::processEvents();
+      QThread::msleep(100);
+    }
+    save("run-ranks");
+    break;
   }
   return ok;
 }

@@ -112,7 +112,7 @@ class MainWindowTest : public QObject {
     MetricChart* ranks = w.runPage()->chart("dist/ranks");
     QVERIFY(ranks && ranks->isVisible());
     QTRY_VERIFY_WITH_TIMEOUT(
-        ranks->pointCount("rank 0 compute") >= 3 && ranks->pointCount("rank 1 idle") >= 3, 30000);
+        ranks->pointCount("r0 compute") >= 3 && ranks->pointCount("r1 idle") >= 3, 30000);
     QTRY_VERIFY_WITH_TIMEOUT(w.runPage()->chart("train/loss")->pointCount("run 1") >= 3, 5000);
     // Stop reaches every rank (a checkpoint is saved); Resume continues on two ranks.
     QTest::mouseClick(w.runPage()->stopButton(), Qt::LeftButton);

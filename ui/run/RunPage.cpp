@@ -57,7 +57,7 @@ QString seriesOf(const QString& key, qint64 run) {
   if (!key.startsWith("dist/rank")) return QString("run %1").arg(run);
   const QStringList parts = key.split('/');  // dist, rank{r}, part
   for (const auto& p : kRankParts)
-    if (parts.value(2) == p[0]) return QString("rank %1 %2").arg(parts.value(1).mid(4), p[1]);
+    if (parts.value(2) == p[0]) return QString("r%1 %2").arg(parts.value(1).mid(4), p[1]);
   return key;
 }
 }  // namespace
@@ -129,9 +129,11 @@ RunPage::RunPage(ExportService* exports, QWidget* parent) : QWidget(parent), exp
   for (const auto& c : kCharts) {
     auto* chart = new MetricChart(c.title);
     charts_[c.key] = chart;
-    grid->addWidget(chart, i / 3, i % 3);
+    // The per-rank chart has up to 4 series per rank: two cells wide, so its legend stays readable.
+    grid->addWidget(chart, i / 3, i % 3, 1, QString(c.key) == kRankChart ? 2 : 1);
     ++i;
   }
+  for (int column = 0; column < 3; ++column) grid->setColumnStretch(column, 1);
   charts_["train/loss"]->setSmoothing(0.6);
   charts_[kRankChart]->hide();
   auto* chartsWidget = new QWidget;
