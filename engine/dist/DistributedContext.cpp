@@ -161,11 +161,7 @@ std::unique_ptr<PendingCollective> DistributedContext::allReduceSumAsync(torch::
     work = impl_->group->allreduce(ts);
   });
   return std::make_unique<PendingWork>(std::move(work), [this](const std::exception& e) {
-    try {
-      fail("an all-reduce of gradients", c10dMessage(e));
-    } catch (const DistributedError& named) {
-      throw named;
-    }
+    fail("an all-reduce of gradients", c10dMessage(e));
   });
 }
 

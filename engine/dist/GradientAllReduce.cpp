@@ -27,9 +27,9 @@ GradientAllReduce::GradientAllReduce(DistributedContext& dist, std::vector<torch
     if (g.empty()) continue;
     Bucket bucket;
     int64_t offset = 0;
-    for (size_t k : g) {
-      slots_[k] = {buckets_.size(), offset, false};
-      offset += params_[k].numel();
+    for (size_t i = 0; i < g.size(); ++i) {
+      slots_[g[i]] = {buckets_.size(), offset, i, false};
+      offset += params_[g[i]].numel();
     }
     bucket.flat = torch::zeros({offset + int64_t(g.size())}, params_[g[0]].options().dtype(torch::kFloat));
     bucket.params = g;
@@ -66,9 +66,7 @@ void GradientAllReduce::onGradient(size_t k, const torch::Tensor& grad) {
     return;
   }
   dst.copy_(grad.reshape(-1));
-  const int64_t flagAt = b.flat.numel() - int64_t(b.params.size());
-  for (size_t i = 0; i < b.params.size(); ++i)
-    if (b.params[i] == k) b.flat[flagAt + int64_t(i)].fill_(1.0);
+  b.flat.data_ptr<float>()[b.flat.numel() - int64_t(b.params.size()) + int64_t(s.indexInBucket)] = 1.0f;
   s.arrived = true;
   if (--b.pending == 0) launchReady();
 }

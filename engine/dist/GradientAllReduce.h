@@ -45,6 +45,7 @@ class GradientAllReduce {
   struct Slot {
     size_t bucket = 0;
     int64_t offset = 0;
+    size_t indexInBucket = 0;  // its presence flag's place after the bucket's gradients
     bool arrived = false;
   };
   DistributedContext& dist_;
