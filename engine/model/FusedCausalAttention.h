@@ -22,4 +22,11 @@ bool fusedAttentionSupported(const torch::Tensor& q, const torch::Tensor& k, con
 torch::Tensor fusedCausalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                    double scale, double dropout, bool training);
 
+// The same on a packed projection proj [G, T, width] (CPU float32): query heads in its first
+// heads*headDim columns, then kvHeads key heads, then kvHeads value heads; further columns are not
+// read (their gradient is 0). Its backward writes the projection's gradient in one buffer instead
+// of three zero-filled [G, T, width] gradients of narrow() views and their sums.
+torch::Tensor fusedCausalAttentionPacked(const torch::Tensor& proj, int64_t heads, int64_t kvHeads,
+                                         int64_t headDim, double scale, double dropout, bool training);
+
 }  // namespace moelab

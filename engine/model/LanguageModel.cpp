@@ -1,5 +1,7 @@
 #include "model/LanguageModel.h"
 
+#include <ATen/autocast_mode.h>
+
 #include "model/FastDropout.h"
 #include "model/FusedCrossEntropy.h"
 #include "model/StackedNorm.h"
@@ -87,6 +89,16 @@ torch::Tensor LanguageModelImpl::hiddenStates(const torch::Tensor& tokens, const
 torch::Tensor LanguageModelImpl::logitsOf(const torch::Tensor& x) {
   auto logits = head ? head(x) : torch::matmul(x, tokenEmbedding->weight.t());
   return cfg.paddedVocab() == cfg.vocabSize ? logits : logits.narrow(-1, 0, cfg.vocabSize);
+}
+
+torch::Tensor LanguageModelImpl::lossOf(const torch::Tensor& hidden, const torch::Tensor& targets) {
+  const auto flat = hidden.reshape({-1, hidden.size(-1)});
+  const auto weight = headWeight();
+  const auto bias = head ? head->bias : torch::Tensor();
+  // Under bf16 autocast the head runs in bf16: the unfused path keeps that.
+  if (!at::autocast::is_cpu_enabled() && fusedHeadCrossEntropySupported(flat, weight, bias))
+    return fusedHeadCrossEntropy(flat, weight, bias, targets.reshape({-1}), cfg.vocabSize);
+  return languageModelLoss(logitsOf(hidden), targets);
 }
 
 torch::Tensor LanguageModelImpl::auxiliaryLoss() const {

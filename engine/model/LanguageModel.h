@@ -50,6 +50,10 @@ struct LanguageModelImpl : torch::nn::Module {
   // router and coupler has run), and the head itself. A routing profile needs only the first.
   torch::Tensor hiddenStates(const torch::Tensor& tokens, const torch::Tensor& mask = {});
   torch::Tensor logitsOf(const torch::Tensor& hidden);
+  // The training loss of hidden states against targets [B, T] (-100 = not counted): the head and
+  // cross-entropy fused where they can be (no [B, T, V] logits tensor of its own), else
+  // languageModelLoss(logitsOf(hidden), targets). Same value either way.
+  torch::Tensor lossOf(const torch::Tensor& hidden, const torch::Tensor& targets);
   // Weighted load-balancing + z-losses of the last forward (sparse_moe), else an undefined tensor.
   torch::Tensor auxiliaryLoss() const;
   std::vector<RoutingStats> routingStats() const;  // one per MoE layer, from the last forward
@@ -80,7 +84,7 @@ struct LanguageModelImpl : torch::nn::Module {
   torch::nn::Embedding tokenEmbedding{nullptr}, positionEmbedding{nullptr};
   torch::nn::ModuleList layers;
   torch::Tensor finalNormWeight, finalNormBias;
-  torch::nn::Linear head{nullptr};  // null when tied
+  torch::nn::Linear head{nullptr};          // null when tied
   std::vector<RouterTopK> routers() const;  // one per MoE layer (sparse_moe)
 
  private:

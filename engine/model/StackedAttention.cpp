@@ -51,6 +51,17 @@ torch::Tensor StackedAttentionImpl::forward(const torch::Tensor& x, int64_t B, i
   auto xe = x.size(0) == E ? x : x.expand({E, x.size(1), x.size(2)});
   auto proj =
       qkvBias.defined() ? torch::baddbmm(qkvBias.unsqueeze(1), xe, qkvWeight) : torch::bmm(xe, qkvWeight);
+  const double scale = 1.0 / std::sqrt(double(hd));
+  // Plain q, k, v (no QK-norm, no RoPE) are views of the projection: the packed kernel reads them
+  // there and returns the projection's gradient in one piece.
+  if (!qkNorm && !useRope && proj.scalar_type() == torch::kFloat && proj.is_cpu() && dropout < 1.0) {
+    auto ctx = fusedCausalAttentionPacked(proj.view({E * B, T, proj.size(2)}), heads, kvHeads, hd, scale,
+                                          dropout, is_training())
+                   .view({E, B * T, D});
+    if (gated) ctx = ctx * torch::sigmoid(proj.narrow(2, (heads + 2 * kvHeads) * hd, D));
+    return outBias.defined() ? torch::baddbmm(outBias.unsqueeze(1), ctx, outWeight)
+                             : torch::bmm(ctx, outWeight);
+  }
   auto split = [&](int64_t from, int64_t nHeads) {  // [E, N, nHeads*hd] -> [E*B, nHeads, T, hd]
     return proj.narrow(2, from, nHeads * hd).reshape({E * B, T, nHeads, hd}).transpose(1, 2);
   };

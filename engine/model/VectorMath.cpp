@@ -99,6 +99,13 @@ __attribute__((target("avx2,fma"))) float dotAvx2(const float* a, const float* b
   return total;
 }
 
+__attribute__((target("avx2,fma"))) void addIntoAvx2(float* x, const float* y, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(x + j, _mm256_add_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j)));
+  for (; j < n; ++j) x[j] += y[j];
+}
+
 // erfc(z) for z >= 0 as t exp(-z^2 + P(t)), t = 1 / (1 + z/2): the Chebyshev fit of Press et al.
 // (Numerical Recipes, erfcc), relative error < 1.2e-7 for every z >= 0. Written for 1 + erf(x)
 // = erfc(-x): no cancellation for negative x, where GELU's value is a small multiple of it.
@@ -189,6 +196,11 @@ float dot(const float* a, const float* b, int64_t n) {
   float total = 0;
   for (int64_t j = 0; j < n; ++j) total += a[j] * b[j];
   return total;
+}
+
+void addInto(float* x, const float* y, int64_t n) {
+  if (kAvx2) return addIntoAvx2(x, y, n);
+  for (int64_t j = 0; j < n; ++j) x[j] += y[j];
 }
 
 void geluInto(const float* x, float* out, int64_t n) {

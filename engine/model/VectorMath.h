@@ -22,6 +22,9 @@ bool hasAvx2Fma();
 // sum_j a_j b_j.
 float dot(const float* a, const float* b, int64_t n);
 
+// x_j += y_j.
+void addInto(float* x, const float* y, int64_t n);
+
 // GELU (the exact, erf form): out_j = x_j Phi(x_j). out may alias x.
 void geluInto(const float* x, float* out, int64_t n);
 

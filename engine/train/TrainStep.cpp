@@ -35,10 +35,10 @@ StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, c
   const bool compute = inputs.size(0) > 0;
   if (compute) {
     AutocastScope autocast(precision);
-    auto logits = model->forward(inputs, mask);
+    auto hidden = model->hiddenStates(inputs, mask);
     // A data-parallel shard without real targets adds nothing (its mean would be 0/0), but stays in
     // the graph: expert-parallel exchanges run in its backward too.
-    lm = dp && dp->localTokens == 0 ? logits.sum() * 0 : languageModelLoss(logits, targets);
+    lm = dp && dp->localTokens == 0 ? model->logitsOf(hidden).sum() * 0 : model->lossOf(hidden, targets);
     loss = lm;
     aux = model->auxiliaryLoss();  // sparse_moe: load-balancing + z-loss, already weighted
     if (aux.defined()) loss = lm + aux.to(torch::kFloat);

@@ -171,6 +171,20 @@ class AttentionTest : public QObject {
           (fused * upstream).sum().backward();
           (reference * upstream).sum().backward();
           QVERIFY2(torch::allclose(proj1.grad(), proj2.grad(), 1e-4, 1e-5), what.c_str());
+
+          // The packed kernel on the same projection laid out [G, T, columns] with gate columns after
+          // the heads: the same values, the same gradient, zero for the columns it does not read.
+          const int64_t gate = 5;
+          auto packed = torch::cat({base.reshape({G, T, (H + 2 * Hkv) * hd}), torch::randn({G, T, gate})}, 2)
+                            .requires_grad_();
+          torch::manual_seed(9);
+          auto fromPacked = fusedCausalAttentionPacked(packed, H, Hkv, hd, scale, p, true);
+          QVERIFY2(torch::allclose(fromPacked, reference, 1e-4, 1e-5), what.c_str());
+          (fromPacked * upstream).sum().backward();
+          QVERIFY2(torch::allclose(packed.grad().narrow(2, 0, (H + 2 * Hkv) * hd),
+                                   proj2.grad().reshape({G, T, (H + 2 * Hkv) * hd}), 1e-4, 1e-5),
+                   what.c_str());
+          QCOMPARE(packed.grad().narrow(2, (H + 2 * Hkv) * hd, gate).abs().sum().item<double>(), 0.0);
         }
       }
   }

@@ -33,6 +33,40 @@ class FusedCrossEntropyTest : public QObject {
     }
   }
 
+  // The fused head + loss against Linear (or the tied matmul) + LibTorch's cross-entropy over the
+  // unpadded columns: loss and the gradients of hidden states, weight and bias, with a padded
+  // vocabulary, ignored rows and an upstream gradient other than 1.
+  void fusedHeadMatchesHeadThenLoss() {
+    torch::manual_seed(7);
+    for (bool withBias : {true, false})
+      for (int64_t Vp : {13, 1003}) {
+        const int64_t N = 29, D = 24, V = Vp == 13 ? 13 : 1000;
+        auto h0 = torch::randn({N, D}), w0 = torch::randn({Vp, D}) * 0.5, b0 = torch::randn({Vp});
+        auto targets = torch::randint(V, {N}, torch::kLong);
+        targets.index_put_({torch::tensor({2, 20})}, -100);
+        auto h1 = h0.clone().requires_grad_(), w1 = w0.clone().requires_grad_(),
+             b1 = b0.clone().requires_grad_();
+        auto h2 = h0.clone().requires_grad_(), w2 = w0.clone().requires_grad_(),
+             b2 = b0.clone().requires_grad_();
+        auto fused = fusedHeadCrossEntropy(h1, w1, withBias ? b1 : torch::Tensor(), targets, V);
+        auto logits = torch::mm(h2, w2.t());
+        if (withBias) logits = logits + b2;
+        auto ref = reference(logits.narrow(1, 0, V), targets);
+        const std::string what = "bias=" + std::to_string(withBias) + " Vp=" + std::to_string(Vp);
+        QVERIFY2(
+            std::abs(fused.item<double>() - ref.item<double>()) < 1e-5 * std::max(1.0, ref.item<double>()),
+            what.c_str());
+        (fused * 0.7).backward();
+        (ref * 0.7).backward();
+        QVERIFY2(torch::allclose(h1.grad(), h2.grad(), 1e-4, 1e-6), what.c_str());
+        QVERIFY2(torch::allclose(w1.grad(), w2.grad(), 1e-4, 1e-6), what.c_str());
+        if (withBias) {
+          QVERIFY2(torch::allclose(b1.grad(), b2.grad(), 1e-4, 1e-6), what.c_str());
+          QCOMPARE(b1.grad().narrow(0, V, Vp - V).abs().sum().item<double>(), 0.0);  // padded columns
+        }
+      }
+  }
+
   // Evaluation (no gradient wanted) gives the same loss without keeping a gradient buffer.
   void evaluationLossWithoutGradient() {
     torch::manual_seed(6);
