@@ -9,6 +9,7 @@
 #include "dist/ExpertParallel.h"
 #include "dist/GradientAllReduce.h"
 #include "model/LanguageModel.h"
+#include "train/ExpertShards.h"
 #include "train/FusedAdamW.h"
 #include "train/Trainer.h"
 #include "util/Errors.h"
@@ -77,6 +78,7 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   DataParallelStep dp;
   std::vector<double> compute, allReduce, idle, allToAll, allToAllBytes;
   std::unique_ptr<ExpertParallel> expertParallel;
+  std::unique_ptr<ExpertShards> shards;
   if (cfg.model.expertParallel > 1 && (!dist || dist->worldSize() != cfg.model.expertParallel))
     throw UserError("bench: model.expert_parallel = " + std::to_string(cfg.model.expertParallel) +
                     " needs --nproc " + std::to_string(cfg.model.expertParallel));
@@ -86,17 +88,20 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
     if (B < w) throw UserError("bench: train.batch_size must be at least the number of ranks");
     inputs = inputs.slice(0, B * k / w, B * (k + 1) / w).contiguous();
     targets = targets.slice(0, B * k / w, B * (k + 1) / w).contiguous();
-    gradients = std::make_unique<GradientAllReduce>(*dist, model->parameters());
+    if (cfg.model.expertParallel > 1) {
+      expertParallel = std::make_unique<ExpertParallel>(*dist);
+      model->setExpertParallel(expertParallel.get());
+      shards = std::make_unique<ExpertShards>(model, *dist);
+    }
+    gradients =
+        std::make_unique<GradientAllReduce>(*dist, shards ? shards->replicated() : model->parameters());
     dp.dist = dist;
     dp.gradients = gradients.get();
+    dp.shards = shards.get();
     dp.localTokens = double(targets.numel());
     dp.globalTokens = double(B * T);
     r.worldSize = w;
     r.allReduceBytes = gradients->bytesPerStep();
-    if (cfg.model.expertParallel > 1) {
-      expertParallel = std::make_unique<ExpertParallel>(*dist);
-      model->setExpertParallel(expertParallel.get());
-    }
   }
   DataParallelStep* dataParallel = dist ? &dp : nullptr;
   std::vector<double> fwd, bwd, fwdBwd, update;

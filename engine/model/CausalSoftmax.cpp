@@ -1,6 +1,7 @@
 #include "model/CausalSoftmax.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +15,7 @@ namespace {
 struct CausalSoftmaxFn : torch::autograd::Function<CausalSoftmaxFn> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& scores,
                                double scale) {
+    RECORD_FUNCTION("moelab::causalSoftmax", std::vector<c10::IValue>{});
     const auto x = scores.contiguous();
     const int64_t T = x.size(-1), rows = x.numel() / T;
     auto out = torch::empty_like(x);

@@ -1,5 +1,7 @@
 #include "model/ExpertGraphConv.h"
 
+#include <ATen/record_function.h>
+
 #include "model/GeluDropout.h"
 
 namespace moelab {
@@ -11,6 +13,7 @@ namespace {
 struct ExpertMessages : torch::autograd::Function<ExpertMessages> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& weights,
                                const torch::Tensor& h) {
+    RECORD_FUNCTION("moelab::expertMessages", std::vector<c10::IValue>{});
     auto w = weights.contiguous(), x = h.contiguous();
     ctx->save_for_backward({w, x});
     const int64_t N = x.size(0), E = x.size(1), D = x.size(2);

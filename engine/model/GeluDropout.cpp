@@ -1,6 +1,7 @@
 #include "model/GeluDropout.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -55,6 +56,7 @@ DropoutMask maskFromSaved(torch::autograd::AutogradContext* ctx) {
 struct GeluDropoutFn : torch::autograd::Function<GeluDropoutFn> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p,
                                bool training) {
+    RECORD_FUNCTION("moelab::geluDropout", std::vector<c10::IValue>{});
     const bool drop = training && p > 0.0;
     const DropoutMask mask = drop ? DropoutMask::draw(p) : DropoutMask{};
     auto out = torch::empty_like(x, x.options().requires_grad(false));

@@ -120,7 +120,25 @@ torch::Tensor LanguageModelImpl::auxiliaryLoss() const {
 void LanguageModelImpl::setExpertParallel(ExpertParallel* ep) {
   for (auto& layer : *layers)
     if (auto* sparse = layer->as<SparseTransformerLayer>(); sparse && sparse->moe)
-      sparse->moe->expertParallel = ep;
+      sparse->moe->setExpertParallel(ep);
+}
+
+bool LanguageModelImpl::expertParallel() const {
+  for (const auto& layer : *layers)
+    if (auto* sparse = layer->as<SparseTransformerLayer>();
+        sparse && sparse->moe && sparse->moe->expertParallel)
+      return true;
+  return false;
+}
+
+std::vector<torch::Tensor> LanguageModelImpl::expertShards() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& layer : *layers)
+    if (auto* sparse = layer->as<SparseTransformerLayer>();
+        sparse && sparse->moe && sparse->moe->experts->sharded())
+      for (const auto* w : {&sparse->moe->experts->w1, &sparse->moe->experts->w3, &sparse->moe->experts->w2})
+        out.push_back(*w);
+  return out;
 }
 
 std::vector<RoutingStats> LanguageModelImpl::routingStats() const {
@@ -164,8 +182,11 @@ ParameterBreakdown LanguageModelImpl::parameterBreakdown() const {
   ParameterBreakdown b;
   for (const auto& p : named_parameters()) {
     int64_t n = p.value().numel();
-    b.total += n;
     const std::string& key = p.key();
+    // Expert parallel: a rank holds a slice of each layer's experts; the model's size is the whole.
+    if (key.find(".moe.experts.") != std::string::npos && p.value().size(0) > 0)
+      n = n / p.value().size(0) * cfg.numExperts;
+    b.total += n;
     bool expert = (cfg.architecture == "gnn_moe" && key.find(".blocks.") != std::string::npos) ||
                   key.find(".moe.experts.") != std::string::npos ||
                   key.find(".moe.shared.") != std::string::npos;

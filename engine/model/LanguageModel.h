@@ -59,7 +59,11 @@ struct LanguageModelImpl : torch::nn::Module {
   std::vector<RoutingStats> routingStats() const;  // one per MoE layer, from the last forward
   void afterOptimizerStep();                       // aux-loss-free bias updates
   // sparse_moe with model.expert_parallel > 1: every MoE layer's training forward goes through it.
+  // Each MoE layer then keeps only this rank's experts (SwiGluExperts::keepShard).
   void setExpertParallel(ExpertParallel* ep);
+  bool expertParallel() const;
+  // The expert weights this rank holds a slice of (w1, w3, w2 per MoE layer); empty unless sharded.
+  std::vector<torch::Tensor> expertShards() const;
   // Every MoE layer's router reassigns tokens by `spec` in evaluation mode (throws UserError when
   // the strategy cannot run on this model); ReassignSpec{} restores top-k.
   void setReassignment(const ReassignSpec& spec);
@@ -69,7 +73,8 @@ struct LanguageModelImpl : torch::nn::Module {
   std::vector<torch::Tensor> lastRoutingChoices() const;
   torch::Tensor headWeight() const;  // [V_padded, D]; the embedding when tied
 
-  // Counted from the registered parameters (countParameters() computes the same from the config).
+  // Counted from the registered parameters (countParameters() computes the same from the config);
+  // sharded experts count whole.
   ParameterBreakdown parameterBreakdown() const;
   // sigmoid(adjacency) of every GNN layer, [layer][gnn_layer] -> [E, E]; empty unless gnn_moe.
   std::vector<std::vector<torch::Tensor>> adjacencies() const;

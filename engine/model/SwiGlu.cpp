@@ -4,7 +4,7 @@
 
 namespace moelab {
 
-SwiGluExpertsImpl::SwiGluExpertsImpl(int64_t e, int64_t d, int64_t i) {
+SwiGluExpertsImpl::SwiGluExpertsImpl(int64_t e, int64_t d, int64_t i) : numExperts(e) {
   w1 = register_parameter("w1", torch::randn({e, d, i}) * 0.02);
   w3 = register_parameter("w3", torch::randn({e, d, i}) * 0.02);
   w2 = register_parameter("w2", torch::randn({e, i, d}) * 0.02);
@@ -23,6 +23,18 @@ torch::Tensor SwiGluExpertsImpl::forward(const torch::Tensor& x, const std::vect
     at += counts[e];
   }
   return outs.empty() ? x.new_zeros({0, x.size(1)}) : torch::cat(outs, 0);
+}
+
+void SwiGluExpertsImpl::keepShard(int rank, int world) {
+  const int64_t per = numExperts / world;
+  TORCH_CHECK(per * world == numExperts, "keepShard: ", numExperts, " experts do not split over ", world,
+              " ranks");
+  torch::NoGradGuard noGrad;
+  for (auto* w : {&w1, &w3, &w2}) {
+    if (w->size(0) == per && per != numExperts) continue;  // already this rank's slice
+    TORCH_CHECK(w->size(0) == numExperts, "keepShard: expected ", numExperts, " experts, got ", w->size(0));
+    w->set_data(w->narrow(0, rank * per, per).clone());
+  }
 }
 
 SwiGluFfnImpl::SwiGluFfnImpl(int64_t d, int64_t i) {
@@ -44,6 +56,11 @@ SparseMoeFfnImpl::SparseMoeFfnImpl(const ModelConfig& cfg)
     shared = register_module("shared", SwiGluFfn(cfg.embedDim, cfg.sharedExperts * cfg.expertWidth()));
 }
 
+void SparseMoeFfnImpl::setExpertParallel(ExpertParallel* ep) {
+  expertParallel = ep;
+  if (ep) experts->keepShard(ep->rank(), ep->worldSize());
+}
+
 torch::Tensor expertParallelForward(ExpertParallel& ep, SwiGluExperts& experts, const torch::Tensor& sorted,
                                     const std::vector<int64_t>& counts) {
   const int w = ep.worldSize(), me = ep.rank();
@@ -55,7 +72,7 @@ torch::Tensor expertParallelForward(ExpertParallel& ep, SwiGluExperts& experts, 
     for (int64_t e = first; e < first + per; ++e) recv[size_t(s)] += all[size_t(s)][size_t(e)];
   auto received = ep.exchange(sorted, send, recv);  // by source rank, each block grouped by expert
   // Expert-major order for the experts' matmuls: for each local expert, every source's rows.
-  std::vector<int64_t> order, local(size_t(numExperts), 0);
+  std::vector<int64_t> order, local(size_t(per), 0);  // rows per expert held here
   std::vector<int64_t> base(size_t(w), 0);
   for (int s = 1; s < w; ++s) base[size_t(s)] = base[size_t(s - 1)] + recv[size_t(s - 1)];
   for (int64_t e = first; e < first + per; ++e)
@@ -63,7 +80,7 @@ torch::Tensor expertParallelForward(ExpertParallel& ep, SwiGluExperts& experts, 
       int64_t at = base[size_t(s)];
       for (int64_t q = first; q < e; ++q) at += all[size_t(s)][size_t(q)];
       for (int64_t i = 0; i < all[size_t(s)][size_t(e)]; ++i) order.push_back(at + i);
-      local[size_t(e)] += all[size_t(s)][size_t(e)];
+      local[size_t(e - first)] += all[size_t(s)][size_t(e)];
     }
   auto perm = torch::tensor(order, torch::kLong);
   auto inverse = torch::empty_like(perm);
@@ -76,7 +93,7 @@ torch::Tensor expertParallelForward(ExpertParallel& ep, SwiGluExperts& experts, 
 
 torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Tensor& realTokens) {
   auto tokens = realTokens.defined() ? x.index_select(0, realTokens) : x;
-  if (tokens.size(0) == 0 && expertParallel && is_training()) {
+  if (tokens.size(0) == 0 && expertParallel) {
     // The other ranks still exchange with this one (it sends and computes nothing).
     std::vector<int64_t> none(size_t(router->numExperts), 0);
     auto back = expertParallelForward(*expertParallel, experts, tokens, none);
@@ -96,10 +113,9 @@ torch::Tensor SparseMoeFfnImpl::forward(const torch::Tensor& x, const torch::Ten
     return shared ? y + shared(x) : y;
   }
   DispatchPlan plan = router->route(tokens, is_training() ? trainCapacity : evalCapacity);
-  auto routed = expertParallel && is_training()
-                    ? expertParallelForward(*expertParallel, experts, tokens.index_select(0, plan.tokenIndex),
-                                            plan.counts)
-                    : experts->forward(tokens.index_select(0, plan.tokenIndex), plan.counts);
+  auto routed = expertParallel ? expertParallelForward(*expertParallel, experts,
+                                                       tokens.index_select(0, plan.tokenIndex), plan.counts)
+                               : experts->forward(tokens.index_select(0, plan.tokenIndex), plan.counts);
   auto rows = realTokens.defined() ? realTokens.index_select(0, plan.tokenIndex) : plan.tokenIndex;
   // Under bf16 autocast the experts' output is bf16 while x (the residual stream) stays fp32.
   auto y = torch::zeros_like(x).index_add(

@@ -13,7 +13,13 @@ struct SwiGluExpertsImpl : torch::nn::Module {
   // x: [M, D] rows grouped by expert, counts[e] rows each -> [M, D]. One matmul chain per expert
   // over its own rows: cost follows the rows (k*T), not E.
   torch::Tensor forward(const torch::Tensor& x, const std::vector<int64_t>& counts);
+  // Expert parallel: keep only experts [rank*E/world, (rank+1)*E/world) (slices of w1, w3, w2 in
+  // place of the whole tensors; the same parameters, so modules and optimizers still hold them).
+  // Also cuts whole weights read from a checkpoint back to the slice; a no-op on a slice.
+  void keepShard(int rank, int world);
+  bool sharded() const { return w1.size(0) != numExperts; }
   torch::Tensor w1, w3, w2;
+  int64_t numExperts;  // of the whole layer; w1.size(0) of them are held here
 };
 TORCH_MODULE(SwiGluExperts);
 
@@ -36,9 +42,10 @@ struct SparseMoeFfnImpl : torch::nn::Module {
   RouterTopK router{nullptr};
   SwiGluExperts experts{nullptr};
   SwiGluFfn shared{nullptr};
-  // Set (model.expert_parallel > 1): training forwards compute only this rank's experts, the rows
-  // exchanged with the other ranks (ExpertParallel). Evaluation stays local: every rank holds all
-  // experts' weights (the gradient all-reduce keeps them equal).
+  // model.expert_parallel > 1: this rank keeps only its share of the experts, and every forward
+  // (training and evaluation) sends the rows to their experts' ranks and back (ExpertParallel).
+  // Every rank must then run the same number of forwards.
+  void setExpertParallel(ExpertParallel* ep);
   ExpertParallel* expertParallel = nullptr;
   // From the last forward pass.
   torch::Tensor lastAuxLoss, lastZLoss, lastImbalanceLoss;

@@ -1,6 +1,7 @@
 #include "train/FusedAdamW.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <immintrin.h>
 
 #include <cmath>
@@ -85,6 +86,7 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
           p.mutable_grad() = torch::zeros_like(p);
     return torch::optim::AdamW::step(std::move(closure));
   }
+  RECORD_FUNCTION("moelab::FusedAdamW::step", std::vector<c10::IValue>{});
   torch::NoGradGuard noGrad;
   torch::Tensor loss;
   if (closure) {

@@ -6,6 +6,7 @@
 
 #include "dist/DistributedContext.h"
 #include "dist/GradientAllReduce.h"
+#include "train/ExpertShards.h"
 #include "train/FusedAdamW.h"
 
 namespace moelab {
@@ -72,7 +73,7 @@ StepResult trainStep(LanguageModel& model, torch::optim::Optimizer& optimizer, c
   if (dp) r.allReduceSeconds = dp->gradients->finish();
   r.forwardBackwardSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto params = model->parameters();
-  r.gradNorm = gradientNorm(params);
+  r.gradNorm = dp && dp->shards ? dp->shards->gradientNorm() : gradientNorm(params);
   if (!std::isfinite(r.gradNorm)) {
     r.diverged = true;
     r.problem = "gradient norm is " + describe(r.gradNorm) + " (loss " + std::to_string(r.totalLoss) + ")";

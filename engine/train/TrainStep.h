@@ -24,6 +24,7 @@ struct StepResult {
 };
 
 class DistributedContext;
+class ExpertShards;
 class GradientAllReduce;
 
 // Data parallel: this rank computes on its shard of the global batch. The losses are exchanged
@@ -33,6 +34,7 @@ class GradientAllReduce;
 struct DataParallelStep {
   DistributedContext* dist = nullptr;
   GradientAllReduce* gradients = nullptr;
+  ExpertShards* shards = nullptr;  // expert parallel: the gradient norm also sums every rank's experts
   double localTokens = 0, globalTokens = 0;
   std::vector<double> sync;
 };

@@ -131,6 +131,14 @@ EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batch
     r.samples += end - at;
     ++r.batches;
   }
+  if (dist && model->expertParallel()) {
+    // Sharded experts make every forward a collective: a rank without a batch in the last round
+    // runs a throw-away forward so the others' exchanges find it.
+    const int64_t world = dist->worldSize(), batches = (split.size() + batchSize - 1) / batchSize;
+    const int64_t mine = batches / world + (dist->rank() < batches % world ? 1 : 0);
+    for (int64_t round = mine; round < (batches + world - 1) / world; ++round)
+      model->forward(split.inputs.slice(0, 0, 1), split.mask.slice(0, 0, 1));
+  }
   model->train(wasTraining);
   if (dist) {
     const auto sums = dist->allReduceSum({lossSum, double(r.tokens), double(r.samples), double(r.batches)});
@@ -216,11 +224,14 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
       for (auto& p : model_->parameters()) dist_->broadcast(p, 0);
       for (auto& b : model_->buffers()) dist_->broadcast(b, 0);
     }
-    gradientSync_ = std::make_unique<GradientAllReduce>(*dist_, model_->parameters());
     if (ep > 1) {
+      // Each rank keeps only its experts from here on (the optimizer has no state yet).
       expertParallel_ = std::make_unique<ExpertParallel>(*dist_);
       model_->setExpertParallel(expertParallel_.get());
+      expertShards_ = std::make_unique<ExpertShards>(model_, *dist_);
     }
+    gradientSync_ = std::make_unique<GradientAllReduce>(
+        *dist_, expertShards_ ? expertShards_->replicated() : model_->parameters());
     // Rank 0 keeps the single-process random stream; the others their own (dropout masks differ).
     if (dist_->rank() > 0) torch::manual_seed(uint64_t(t.seed) + 7919ULL * uint64_t(dist_->rank()));
   }
@@ -253,6 +264,7 @@ std::vector<int64_t> Trainer::epochOrder(int64_t epoch) const {
 int64_t Trainer::initWeightsFrom(const std::string& path) {
   const CheckpointState s = readCheckpointState(path);
   loadCheckpoint(path, model_, nullptr, /*restoreRng=*/false);
+  if (expertShards_) expertShards_->cutToShard(nullptr);
   return s.step;
 }
 
@@ -267,6 +279,7 @@ int64_t Trainer::resumeFrom(const std::string& path, bool extendHorizon) {
                                       : "--nproc " + std::to_string(s.worldSize)) +
                     ", not " + std::to_string(world));
   loadCheckpoint(path, model_, optimizer_.get(), /*restoreRng=*/true, dist_ ? dist_->rank() : 0);
+  if (expertShards_) expertShards_->cutToShard(optimizer_.get());  // the file holds every expert
   step_ = s.step;
   epoch_ = s.epoch;
   batchInEpoch_ = s.batchInEpoch;
@@ -312,16 +325,24 @@ void Trainer::save(const std::string& path) {
   s.vocabSize = model_->cfg.vocabSize;
   s.config = cfg_.json;
   s.tokenizer = data_.tokenizer->describe();
-  if (dist_) {
-    // Every rank's random state goes into rank 0's file; the others write nothing.
-    s.worldSize = dist_->worldSize();
-    s.rankRng = dist_->allGather(at::detail::getDefaultCPUGenerator().get_state());
-    if (dist_->rank() != 0) return;
-  }
-  if (sink_) sink_->beforeCheckpoint(step_);
-  const std::string digest = saveCheckpoint(path, s, model_, *optimizer_);
-  lastSave_ = nowSeconds();
-  if (sink_) sink_->onCheckpoint(step_, path, digest);
+  const auto write = [&] {
+    if (sink_) sink_->beforeCheckpoint(step_);
+    const std::string digest = saveCheckpoint(path, s, model_, *optimizer_);
+    lastSave_ = nowSeconds();
+    if (sink_) sink_->onCheckpoint(step_, path, digest);
+  };
+  if (!dist_) return write();
+  // Every rank's random state (and, with sharded experts, its experts) goes into rank 0's file; the
+  // others write nothing.
+  s.worldSize = dist_->worldSize();
+  s.rankRng = dist_->allGather(at::detail::getDefaultCPUGenerator().get_state());
+  const auto rankZeroWrites = [&] {
+    if (dist_->rank() == 0) write();
+  };
+  if (expertShards_)
+    expertShards_->withWholeExperts(*optimizer_, rankZeroWrites);
+  else
+    rankZeroWrites();
 }
 
 EvalResult Trainer::evaluateAndRecord() {
@@ -498,8 +519,7 @@ void Trainer::checkCheckpointFolder() const {
   }
   fs::remove(probe, ec);
   // last.pt, best.pt and one temporary copy while a save is in flight: weights + AdamW's two moments.
-  int64_t params = 0;
-  for (const auto& p : model_->parameters()) params += p.numel();
+  const int64_t params = model_->parameterBreakdown().total;  // whole, also with sharded experts
   const double needed = 3.0 * 3.0 * double(params) * 4.0;
   const auto space = fs::space(dir, ec);
   if (!ec && double(space.available) < needed)
@@ -530,6 +550,7 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     if (dist_) {
       dp.dist = dist_;
       dp.gradients = gradientSync_.get();
+      dp.shards = expertShards_.get();
       dp.localTokens = double(b.targets.ne(-100).sum().item<int64_t>());
       dp.globalTokens = double(b.globalTokens);
       dp.sync = {stopRequested ? 1.0 : 0.0, saveDue && dist_->rank() == 0 ? 1.0 : 0.0};

@@ -14,6 +14,7 @@ namespace moelab {
 class DistributedContext;
 class GradientAllReduce;
 class ExpertParallel;
+class ExpertShards;
 
 enum class RunOutcome { Finished, Interrupted, Diverged };
 std::string toString(RunOutcome o);
@@ -121,6 +122,7 @@ class Trainer {
   DistributedContext* dist_ = nullptr;
   std::unique_ptr<GradientAllReduce> gradientSync_;
   std::unique_ptr<ExpertParallel> expertParallel_;  // model.expert_parallel > 1
+  std::unique_ptr<ExpertShards> expertShards_;      // with it: this rank's experts only
   double allToAllSeconds_ = 0, allToAllBytes_ = 0;  // the last step's exchanges
 };
 

@@ -1,5 +1,7 @@
 #include <signal.h>
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest/QtTest>
 #include <cmath>
 #include <functional>
@@ -30,6 +32,16 @@ class DistributedTrainingTest : public CliHarness {
                 "learning_rate": 0.002, "min_learning_rate": 0.002}})")
                                  .arg(architecture)
                                  .toUtf8());
+  }
+  // Sparse MoE, 4 experts, dropless and without the batch-level losses (one process on the global
+  // batch routes every token as the ranks do).
+  QString expertParallelConfig(const QString& name) {
+    return writeConfig(name, R"({
+      "model": {"architecture": "sparse_moe", "embed_dim": 32, "num_layers": 2, "num_heads": 2, "num_experts": 4,
+                "top_k": 2, "max_seq_length": 32, "expert_intermediate_dim": 32, "dropout": 0.0,
+                "capacity_factor": 0, "aux_loss_coef": 0, "z_loss_coef": 0},
+      "data": {"tokenizer": "char", "num_train_samples": 48, "num_eval_samples": 10},
+      "train": {"batch_size": 8, "epochs": 1, "eval_every": 3, "log_every": 1}})");
   }
   std::vector<double> series(const QString& db, const std::string& key, int64_t run = 1) {
     moelab::ExperimentStore store(db.toStdString(), /*readOnly=*/true);
@@ -120,12 +132,7 @@ class DistributedTrainingTest : public CliHarness {
     // Dropless routing without the batch-level balancing losses: every token's experts and weights
     // are its own, so one process on the global batch is the reference. Then with capacity and the
     // losses on, expert parallel must equal data parallel (both route each rank's shard).
-    auto cfg = writeConfig("ep.json", R"({
-      "model": {"architecture": "sparse_moe", "embed_dim": 32, "num_layers": 2, "num_heads": 2, "num_experts": 4,
-                "top_k": 2, "max_seq_length": 32, "expert_intermediate_dim": 32, "dropout": 0.0,
-                "capacity_factor": 0, "aux_loss_coef": 0, "z_loss_coef": 0},
-      "data": {"tokenizer": "char", "num_train_samples": 48, "num_eval_samples": 10},
-      "train": {"batch_size": 8, "epochs": 1, "eval_every": 3, "log_every": 1}})");
+    auto cfg = expertParallelConfig("ep.json");
     auto one = cli({"train", cfg, "--db", "ep-one.db", "--threads", "1"});
     QVERIFY2(one.code == 0, qPrintable(one.err));
     auto ep = cli({"train", cfg, "--db", "ep-two.db", "--nproc", "2", "--threads", "2", "--set",
@@ -147,10 +154,55 @@ class DistributedTrainingTest : public CliHarness {
     QVERIFY2(epCap.code == 0, qPrintable(epCap.err));
     compareCurves(series(dir_.path() + "/cap-ep.db", "train/loss"),
                   series(dir_.path() + "/cap-dp.db", "train/loss"), 2e-6);
+    // Each rank's experts train on the gradients the exchange brings back: only the rest is
+    // all-reduced.
+    const double expertBytes = 2 * 3 * 4 * 32 * 32 * 4;  // layers x (w1, w3, w2) x experts x D x I x fp32
+    QVERIFY(series(dir_.path() + "/cap-ep.db", "dist/allreduce_bytes").front() <=
+            series(dir_.path() + "/cap-dp.db", "dist/allreduce_bytes").front() - expertBytes);
     // Expert parallel needs as many ranks as it splits the experts over.
     auto alone = cli({"train", cfg, "--db", "alone.db", "--set", "model.expert_parallel=2"});
     QCOMPARE(alone.code, 2);
     QVERIFY2(alone.err.contains("--nproc 2"), qPrintable(alone.err));
+  }
+
+  void shardedExpertsCheckpointWholeAndResume() {
+    // Each rank holds half the experts; the checkpoint holds all of them with their AdamW moments,
+    // so a resume on two ranks continues the curve exactly and one process evaluates the file to
+    // the loss the two ranks measured.
+    const auto cfg = expertParallelConfig("shard.json");
+    // A constant learning rate: the resume extends the horizon, which would re-anchor a cosine.
+    const QStringList ep = {"--nproc",   "2",
+                            "--threads", "2",
+                            "--set",     "model.expert_parallel=2",
+                            "--set",     "train.warmup_steps=0",
+                            "--set",     "train.min_learning_rate=0.002",
+                            "--set",     "train.learning_rate=0.002"};
+    auto whole = cli(QStringList{"train", cfg, "--db", "shard-whole.db"} + ep);
+    QVERIFY2(whole.code == 0, qPrintable(whole.err));
+    auto first = cli(QStringList{"train", cfg, "--db", "shard-split.db", "--max-steps", "2"} + ep);
+    QVERIFY2(first.code == 0, qPrintable(first.err));
+    auto rest =
+        cli(QStringList{"train", "--resume", "1", "--extend", "--max-steps", "6", "--db", "shard-split.db"} +
+            ep.mid(0, 4));
+    QVERIFY2(rest.code == 0, qPrintable(rest.err));
+    compareCurves(series(dir_.path() + "/shard-split.db", "train/loss"),
+                  series(dir_.path() + "/shard-whole.db", "train/loss"), 2e-6);
+    const auto measured = series(dir_.path() + "/shard-whole.db", "val_full/loss");
+    QCOMPARE(measured.size(), size_t(1));
+    auto alone = cli({"eval", "--run", "1", "--which", "last", "--db", "shard-whole.db", "--threads", "1",
+                      "--json", "--no-store"});
+    QVERIFY2(alone.code == 0, qPrintable(alone.err));
+    const auto json = QJsonDocument::fromJson(alone.out.toUtf8()).object();
+    QVERIFY2(std::abs(json["loss"].toDouble() - measured.front()) < 1e-5 * measured.front(),
+             qPrintable(alone.out + " vs " + QString::number(measured.front(), 'g', 10)));
+    // The run reports the whole model's size, not rank 0's share of it.
+    auto one = cli({"train", cfg, "--db", "shard-one.db", "--threads", "1", "--max-steps", "1"});
+    QVERIFY2(one.code == 0, qPrintable(one.err));
+    const auto parameters = [&](const QString& db) {
+      moelab::ExperimentStore store((dir_.path() + "/" + db).toStdString(), /*readOnly=*/true);
+      return store.artifacts(1, "plan").front().content["parameters"].get<int64_t>();
+    };
+    QCOMPARE(parameters("shard-whole.db"), parameters("shard-one.db"));
   }
 
   void anExpertWithNoTokensOnARankStillExchanges() {
@@ -193,7 +245,8 @@ class DistributedTrainingTest : public CliHarness {
         auto mine = local->parameters(), theirs = reference->parameters();
         for (size_t i = 0; i < mine.size(); ++i) mine[i].copy_(theirs[i]);
       }
-      local->expertParallel = &ep;
+      local->setExpertParallel(&ep);
+      QCOMPARE(local->experts->w1.size(0), int64_t(2));  // this rank's two experts only
       auto y = local->forward(inputs[size_t(rank)].clone().requires_grad_(true));
       (y * y).sum().backward();
       outs[size_t(rank)] = y.detach();
@@ -205,9 +258,9 @@ class DistributedTrainingTest : public CliHarness {
     });
     QVERIFY2(errors.empty(), errors.c_str());
     for (int r = 0; r < 2; ++r) QVERIFY(torch::allclose(outs[size_t(r)], refOut[size_t(r)], 1e-5, 1e-6));
-    // Expert gradients live on their owners; summed over ranks they are the one-process gradients.
-    QVERIFY(torch::allclose(w1[0] + w1[1], reference->experts->w1.grad(), 1e-5, 1e-6));
-    QVERIFY(torch::allclose(w2[0] + w2[1], reference->experts->w2.grad(), 1e-5, 1e-6));
+    // Expert gradients live on their owners; side by side they are the one-process gradients.
+    QVERIFY(torch::allclose(torch::cat({w1[0], w1[1]}), reference->experts->w1.grad(), 1e-5, 1e-6));
+    QVERIFY(torch::allclose(torch::cat({w2[0], w2[1]}), reference->experts->w2.grad(), 1e-5, 1e-6));
     QVERIFY(torch::allclose(router[0] + router[1], reference->router->weight.grad(), 1e-5, 1e-6));
     QVERIFY(w1[1].abs().sum().item<double>() == 0);  // rank 1 computed nothing
   }
