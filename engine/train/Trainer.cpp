@@ -40,6 +40,34 @@ double nowSeconds() {
 }
 }  // namespace
 
+// Every rank's routing of this step as one global view: counts summed, the per-token quantities
+// averaged weighted by assignments. A rank that computed nothing this step adds nothing.
+std::vector<RoutingStats> routingOverRanks(DistributedContext& dist, std::vector<RoutingStats> layers,
+                                           int64_t numExperts, bool computed) {
+  std::vector<double> v;
+  for (auto& l : layers) {
+    l.tokensPerExpert.resize(size_t(numExperts), 0);
+    const double w = computed ? double(l.assignments) : 0.0;
+    for (auto c : l.tokensPerExpert) v.push_back(computed ? double(c) : 0.0);
+    v.insert(v.end(), {w, computed ? double(l.dropped) : 0.0, computed ? double(l.capacity) : 0.0,
+                       l.auxLoss * w, l.zLoss * w, l.routerEntropy * w, l.top1Probability * w});
+  }
+  v = dist.allReduceSum(v);
+  size_t at = 0;
+  for (auto& l : layers) {
+    for (auto& c : l.tokensPerExpert) c = std::llround(v[at++]);
+    const double w = v[at++];
+    l.assignments = std::llround(w);
+    l.dropped = std::llround(v[at++]);
+    l.capacity = std::llround(v[at++]);
+    for (double* mean : {&l.auxLoss, &l.zLoss, &l.routerEntropy, &l.top1Probability}) {
+      const double weighted = v[at++];
+      *mean = w > 0 ? weighted / w : 0.0;
+    }
+  }
+  return layers;
+}
+
 void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double wallTime,
                    std::vector<MetricPoint>& out, MetricSink* sink) {
   if (layers.empty()) return;
@@ -466,7 +494,8 @@ std::vector<MetricPoint> Trainer::rankTimings(const StepResult& r, double stepSe
   return m;
 }
 
-void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens, std::vector<MetricPoint> extra) {
+void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens,
+                         const std::vector<RoutingStats>& routing, std::vector<MetricPoint> extra) {
   if (!sink_) return;
   const auto& t = cfg_.train;
   const double now = nowSeconds(), elapsed = now - runStart_;
@@ -478,7 +507,6 @@ void Trainer::reportStep(const StepResult& r, double lr, int64_t tokens, std::ve
   p.learningRate = lr;
   p.elapsedSeconds = elapsed;
   p.tokensPerSecond = elapsed > 0 ? double(tokensSeen_) / elapsed : 0;
-  const auto routing = model_->routingStats();
   for (const auto& l : routing) {
     p.auxLoss += l.auxLoss / double(routing.size());
     p.droppedFraction += l.droppedFraction() / double(routing.size());
@@ -584,7 +612,11 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
     const int64_t tokens = b.globalTokens;
     tokensSeen_ += tokens;
     const bool logged = step_ % t.logEvery == 0 || step_ == totalSteps_;
-    reportStep(r, lr, tokens, dist_ && logged ? rankTimings(r, stepSeconds) : std::vector<MetricPoint>{});
+    auto routing = model_->routingStats();
+    if (dist_ && logged && !routing.empty())  // the global batch's routing, not rank 0's shard
+      routing = routingOverRanks(*dist_, std::move(routing), cfg_.model.numExperts, b.inputs.size(0) > 0);
+    reportStep(r, lr, tokens, routing,
+               dist_ && logged ? rankTimings(r, stepSeconds) : std::vector<MetricPoint>{});
     const bool epochEnd = batchInEpoch_ >= stepsPerEpoch_;
     if ((t.evalEvery > 0 && step_ % t.evalEvery == 0) || (t.evalEvery == 0 && epochEnd) ||
         step_ == totalSteps_) {

@@ -89,7 +89,8 @@ class Trainer {
     int64_t globalTokens = 0;             // real targets in the whole global batch
   };
   Batch nextBatch();  // the batch at (epoch_, batchInEpoch_), starting a new epoch when due
-  void reportStep(const StepResult& r, double lr, int64_t tokens, std::vector<MetricPoint> extra);
+  void reportStep(const StepResult& r, double lr, int64_t tokens, const std::vector<RoutingStats>& routing,
+                  std::vector<MetricPoint> extra);
   // Data parallel, at logged steps: every rank's step split (compute, all-reduce wait, idle at the
   // loss exchange, expert all-to-all) as dist/rank{r}/... metrics. A collective: every rank calls it.
   std::vector<MetricPoint> rankTimings(const StepResult& r, double stepSeconds);

@@ -141,6 +141,9 @@ class DistributedTrainingTest : public CliHarness {
     compareCurves(series(dir_.path() + "/ep-two.db", "train/loss"),
                   series(dir_.path() + "/ep-one.db", "train/loss"), 2e-6);
     QCOMPARE(series(dir_.path() + "/ep-two.db", "train/loss").size(), size_t(6));
+    // The routing metrics are the global batch's (both ranks' tokens), as one process sees them.
+    for (const std::string key : {"moe/layer0/tokens", "moe/layer1/load/2", "moe/router_entropy_mean"})
+      compareCurves(series(dir_.path() + "/ep-two.db", key), series(dir_.path() + "/ep-one.db", key), 1e-5);
     QVERIFY(series(dir_.path() + "/ep-two.db", "dist/rank1/alltoall_s").front() > 0);
     QVERIFY(series(dir_.path() + "/ep-two.db", "dist/rank0/alltoall_bytes").front() > 0);
     const QStringList capacity = {"--set", "model.capacity_factor=1.0", "--set", "model.aux_loss_coef=0.01",
