@@ -110,6 +110,8 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   const GemmProbe reference(2048, 2048, 2048);
   for (int i = 0; i < warmupSteps + steps; ++i) {
     auto s = std::chrono::steady_clock::now();
+    // The last timed step's exchanges are logged, to be replayed without the step around them.
+    if (expertParallel) expertParallel->recordExchanges(i == warmupSteps + steps - 1);
     StepResult step = trainStep(model, opt, inputs, targets, {}, t.gradClip, precision, dataParallel);
     if (step.diverged) throw std::runtime_error("bench: " + step.problem);
     if (i < warmupSteps && expertParallel) {
@@ -139,6 +141,7 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   if (expertParallel) {
     for (const auto& layer : model->routingStats())
       r.expertCounts.emplace_back(layer.tokensPerExpert.begin(), layer.tokensPerExpert.end());
+    r.allToAllReplaySeconds = expertParallel->replayRecorded();
     const auto link = expertParallel->measureLink();
     r.linkFloorSeconds = link.floorSeconds;
     r.linkBytesPerSecond = link.bytesPerSecond;

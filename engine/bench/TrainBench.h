@@ -39,6 +39,9 @@ struct BenchResult {
   // rank's kept assignments per expert of the last timed step ([MoE layer][expert]): what a simulator
   // scenario of the same traffic on the same link needs.
   double linkFloorSeconds = 0, linkBytesPerSecond = 0;
+  // This rank's exchanges of the last timed step (count gathers and row all-to-alls) run again
+  // back to back, each after a barrier: their time without waiting for the other ranks.
+  double allToAllReplaySeconds = 0;
   std::vector<std::vector<double>> expertCounts;
 };
 

@@ -28,6 +28,7 @@ struct AllToAllRows : torch::autograd::Function<AllToAllRows> {
 ExpertParallel::ExpertParallel(DistributedContext& dist) : group_(dist.subgroup("expert-parallel")) {}
 
 std::vector<std::vector<int64_t>> ExpertParallel::gatherCounts(const std::vector<int64_t>& counts) {
+  if (recording_) log_.push_back({counts, {}, 0});
   const auto start = std::chrono::steady_clock::now();
   auto all = group_->allGather(torch::tensor(counts, torch::kLong));
   std::vector<std::vector<int64_t>> out;
@@ -38,6 +39,7 @@ std::vector<std::vector<int64_t>> ExpertParallel::gatherCounts(const std::vector
 
 torch::Tensor ExpertParallel::exchangeRaw(const torch::Tensor& rows, const std::vector<int64_t>& send,
                                           const std::vector<int64_t>& recv) {
+  if (recording_) log_.push_back({send, recv, rows.dim() > 1 ? rows.size(1) : 1});
   const auto start = std::chrono::steady_clock::now();
   auto out = group_->allToAll(rows.contiguous(), send, recv);
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -73,6 +75,34 @@ ExpertParallel::Link ExpertParallel::measureLink() {
   const double t = timeOf(big, 7);
   link.bytesPerSecond = double(big * 256 * 4) / std::max(1e-9, t - link.floorSeconds);
   return link;
+}
+
+double ExpertParallel::replayRecorded(int repeats) {
+  recording_ = false;
+  std::vector<torch::Tensor> inputs;
+  for (const auto& e : log_) {
+    int64_t rows = 0;
+    for (auto n : e.send) rows += n;
+    inputs.push_back(e.width == 0 ? torch::tensor(e.send, torch::kLong) : torch::ones({rows, e.width}));
+  }
+  std::vector<double> totals;
+  for (int r = 0; r < repeats; ++r) {
+    double total = 0;
+    for (size_t i = 0; i < log_.size(); ++i) {
+      group_->barrier();
+      const auto start = std::chrono::steady_clock::now();
+      if (log_[i].width == 0)
+        group_->allGather(inputs[i]);
+      else
+        group_->allToAll(inputs[i], log_[i].send, log_[i].recv);
+      total += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    totals.push_back(total);
+  }
+  log_.clear();
+  if (totals.empty()) return 0;
+  std::sort(totals.begin(), totals.end());
+  return totals[totals.size() / 2];
 }
 
 double ExpertParallel::takeSeconds() {

@@ -34,6 +34,13 @@ class ExpertParallel {
   };
   Link measureLink();
 
+  // While on, every count gather and row exchange is logged (sizes only). replayRecorded() then runs
+  // the logged collectives again in order, each right after a barrier, and returns their total
+  // time (the median of `repeats` replays): the wire time of the traffic without the waiting for
+  // slower ranks that a training step adds. A collective; every rank logged the same sequence.
+  void recordExchanges(bool on) { recording_ = on; }
+  double replayRecorded(int repeats = 5);
+
   // Time spent in the exchanges (forward and backward) and bytes this rank sent to other ranks,
   // since the last take.
   double takeSeconds();
@@ -45,6 +52,12 @@ class ExpertParallel {
  private:
   std::unique_ptr<DistributedContext> group_;
   double seconds_ = 0, bytes_ = 0;
+  struct Logged {
+    std::vector<int64_t> send, recv;  // rows per rank; a count gather has `send` only
+    int64_t width = 0;                // row width (0: a count gather)
+  };
+  bool recording_ = false;
+  std::vector<Logged> log_;
 };
 
 }  // namespace moelab

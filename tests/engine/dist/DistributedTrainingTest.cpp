@@ -208,6 +208,27 @@ class DistributedTrainingTest : public CliHarness {
     QCOMPARE(parameters("shard-whole.db"), parameters("shard-one.db"));
   }
 
+  void benchSplitsTheStepAndSimulatesTheExchange() {
+    // bench --nproc 2 with expert parallel: one process, then two ranks on the same global batch;
+    // the step split per rank, the exchange measured in the step and replayed alone, and the
+    // simulator's prediction for the same traffic on the measured link.
+    const auto cfg = expertParallelConfig("bench.json");
+    auto b = cli({"bench", cfg, "--nproc", "2", "--threads", "2", "--steps", "2", "--warmup", "1", "--json",
+                  "--set", "model.expert_parallel=2"});
+    QVERIFY2(b.code == 0, qPrintable(b.err));
+    const auto doc = QJsonDocument::fromJson(b.out.toUtf8()).object();
+    QVERIFY2(doc["scaling_efficiency"].toDouble() > 0, qPrintable(b.out.left(400)));
+    const auto ranks = doc["data_parallel"].toObject();
+    QCOMPARE(ranks["world_size"].toInt(), 2);
+    QCOMPARE(ranks["ranks"].toArray().size(), 2);
+    QVERIFY(ranks["ranks"].toArray()[1].toObject()["alltoall_seconds"].toDouble() > 0);
+    QVERIFY(ranks["alltoall_bytes_rank0"].toDouble() > 0);
+    const auto sim = ranks["simulated"].toObject();
+    QVERIFY(sim["predicted_alltoall_seconds"].toDouble() > 0);
+    QVERIFY(sim["replayed_alltoall_seconds"].toDouble() > 0);
+    QVERIFY(sim["link_floor_us"].toDouble() > 0);
+  }
+
   void anExpertWithNoTokensOnARankStillExchanges() {
     // 4 experts on 2 ranks (rank 0 owns 0 and 1). The router sends every rank-0 token to expert 1 and
     // every rank-1 token to expert 0: rank 1's experts get no rows at all, rank 0 sends none away.
