@@ -67,7 +67,12 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   std::string warning = requireTrainingFits(estimateTrainingMemory(modelCfg, t.batchSize), mem.totalBytes,
                                             mem.availableBytes, "bench");
   if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
-  LanguageModel model(modelCfg);
+  if (cfg.model.expertParallel > 1 && (!dist || dist->worldSize() != cfg.model.expertParallel))
+    throw UserError("bench: model.expert_parallel = " + std::to_string(cfg.model.expertParallel) +
+                    " needs --nproc " + std::to_string(cfg.model.expertParallel));
+  LanguageModel model(modelCfg, cfg.model.expertParallel > 1
+                                    ? ExpertShard{dist->rank(), int(cfg.model.expertParallel)}
+                                    : ExpertShard{});
   model->train();
   r.parameters = model->parameterBreakdown().total;
   FusedAdamW opt(model->parameters(), torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));
@@ -79,9 +84,6 @@ BenchResult benchTraining(const ExperimentConfig& cfg, int64_t vocab, int steps,
   std::vector<double> compute, allReduce, idle, allToAll, allToAllBytes;
   std::unique_ptr<ExpertParallel> expertParallel;
   std::unique_ptr<ExpertShards> shards;
-  if (cfg.model.expertParallel > 1 && (!dist || dist->worldSize() != cfg.model.expertParallel))
-    throw UserError("bench: model.expert_parallel = " + std::to_string(cfg.model.expertParallel) +
-                    " needs --nproc " + std::to_string(cfg.model.expertParallel));
   if (dist) {
     // Every rank drew the same global batch (same seed); each trains on its contiguous shard.
     const int64_t w = dist->worldSize(), k = dist->rank();

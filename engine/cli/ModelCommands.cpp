@@ -46,6 +46,11 @@ int paramsCommand(const Words& words) {
                           {"runtime", mem.runtimeBytes},
                           {"batch_size", cfg.train.batchSize},
                           {"seq_length", cfg.model.maxSeqLength}}}};
+  if (cfg.model.expertParallel > 1)
+    out["training_memory_bytes_per_rank"] = {
+        {"ranks", cfg.model.expertParallel},
+        {"total",
+         estimateTrainingMemory(modelCfg, cfg.train.batchSize, int(cfg.model.expertParallel)).totalBytes()}};
   if (a.has("json")) {
     std::cout << out.dump(2) << "\n";
     return 0;
@@ -68,6 +73,11 @@ int paramsCommand(const Words& words) {
   row("other", b.other);
   std::printf("training memory at batch %ld x %ld (estimate): %s\n", long(cfg.train.batchSize),
               long(cfg.model.maxSeqLength), mem.describe().c_str());
+  if (cfg.model.expertParallel > 1) {
+    const int ranks = int(cfg.model.expertParallel);
+    std::printf("  per rank of train --nproc %d (expert parallel, batch shared out): %s\n", ranks,
+                estimateTrainingMemory(modelCfg, cfg.train.batchSize, ranks).describe().c_str());
+  }
   return 0;
 }
 

@@ -21,7 +21,7 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& x) {
   return x + coupler(outs.transpose(0, 1).contiguous()).view_as(x);
 }
 
-LanguageModelImpl::LanguageModelImpl(const ModelConfig& c) : cfg(c) {
+LanguageModelImpl::LanguageModelImpl(const ModelConfig& c, ExpertShard shard) : cfg(c) {
   const int64_t D = cfg.embedDim, V = cfg.paddedVocab();
   tokenEmbedding = register_module("token_embedding", torch::nn::Embedding(V, D));
   if (!cfg.rope())
@@ -29,7 +29,7 @@ LanguageModelImpl::LanguageModelImpl(const ModelConfig& c) : cfg(c) {
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < cfg.numLayers; ++i) {
     if (cfg.architecture == "sparse_moe")
-      layers->push_back(SparseTransformerLayer(cfg, (i + 1) % cfg.moeEvery == 0));
+      layers->push_back(SparseTransformerLayer(cfg, (i + 1) % cfg.moeEvery == 0, shard));
     else
       layers->push_back(TransformerLayer(cfg, cfg.architecture == "gnn_moe"));
   }

@@ -39,7 +39,9 @@ TORCH_MODULE(TransformerLayer);
 // embedding). Rows are padded to vocab_pad_multiple; padded logits never reach the loss.
 // Linear and embedding weights init N(0, 0.02).
 struct LanguageModelImpl : torch::nn::Module {
-  explicit LanguageModelImpl(const ModelConfig& cfg);
+  // `shard`: expert parallel builds only this rank's experts (same values as their slice of the
+  // whole model built from the same seed).
+  explicit LanguageModelImpl(const ModelConfig& cfg, ExpertShard shard = {});
 
   // tokens [B, T] int64 -> logits [B, T, V] (V unpadded). `mask` ([B, T] bool, true at real tokens;
   // undefined = all real) keeps padding out of the sparse router: pads take no expert capacity and

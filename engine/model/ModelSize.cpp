@@ -96,10 +96,20 @@ double forwardFlopsPerToken(const ModelConfig& cfg, int64_t T) {
   return total + cfg.numLayers * (E * block + coupler);
 }
 
-TrainingMemoryEstimate estimateTrainingMemory(const ModelConfig& c, int64_t batchSize) {
+TrainingMemoryEstimate estimateTrainingMemory(const ModelConfig& c, int64_t batchSize, int ranks) {
   TrainingMemoryEstimate m;
   m.parameters = countParameters(c).total;
-  const double P = double(m.parameters);
+  double P = double(m.parameters);
+  if (ranks > 1) {
+    batchSize = (batchSize + ranks - 1) / ranks;
+    if (c.architecture == "sparse_moe" && c.expertParallel > 1) {
+      int64_t moeLayers = 0;
+      for (int64_t i = 0; i < c.numLayers; ++i) moeLayers += isMoeLayer(c, i) ? 1 : 0;
+      const double routed =
+          double(moeLayers) * double(c.numExperts) * 3.0 * double(c.embedDim) * double(c.expertWidth());
+      P -= routed * (1.0 - 1.0 / double(c.expertParallel));
+    }
+  }
   m.weightsBytes = 4 * P;
   m.gradientsBytes = 4 * P;
   m.optimizerBytes = 8 * P;  // AdamW's first and second moments

@@ -27,7 +27,9 @@ struct TrainingMemoryEstimate {
   }
   std::string describe() const;  // "7.9 GB (weights 1.2, gradients 1.2, AdamW 2.4, activations ...)"
 };
-TrainingMemoryEstimate estimateTrainingMemory(const ModelConfig& cfg, int64_t batchSize);
+// `ranks` > 1: one rank of a data-parallel job (its share of the global batch; with
+// model.expert_parallel, its share of the routed experts' weights, gradients and moments).
+TrainingMemoryEstimate estimateTrainingMemory(const ModelConfig& cfg, int64_t batchSize, int ranks = 1);
 
 // Throws UserError when the estimate exceeds the machine's physical memory, with the numbers and
 // the settings that shrink it; `what` names the action ("training", "bench"). Returns a warning

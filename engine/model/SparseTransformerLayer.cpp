@@ -5,7 +5,7 @@
 
 namespace moelab {
 
-SparseTransformerLayerImpl::SparseTransformerLayerImpl(const ModelConfig& cfg, bool isMoe)
+SparseTransformerLayerImpl::SparseTransformerLayerImpl(const ModelConfig& cfg, bool isMoe, ExpertShard shard)
     : rms(cfg.rmsNorm()), dropout(cfg.dropout) {
   const int64_t D = cfg.embedDim;
   norm1Weight = register_parameter("norm1_weight", torch::ones({1, D}));
@@ -16,7 +16,7 @@ SparseTransformerLayerImpl::SparseTransformerLayerImpl(const ModelConfig& cfg, b
   }
   attention = register_module("attention", StackedAttention(1, cfg));
   if (isMoe)
-    moe = register_module("moe", SparseMoeFfn(cfg));
+    moe = register_module("moe", SparseMoeFfn(cfg, shard));
   else
     dense = register_module("ffn", SwiGluFfn(D, cfg.topK * cfg.expertWidth()));
 }

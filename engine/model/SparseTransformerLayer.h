@@ -10,7 +10,7 @@ namespace moelab {
 // Pre-norm block of the sparse model: x + attn(norm(x)), then + MoE FFN (or a dense SwiGLU FFN of
 // width k * expert width, equal active parameters, in layers that are not MoE layers).
 struct SparseTransformerLayerImpl : torch::nn::Module {
-  SparseTransformerLayerImpl(const ModelConfig& cfg, bool moe);
+  SparseTransformerLayerImpl(const ModelConfig& cfg, bool moe, ExpertShard shard = {});
   // x [B, T, D]; realTokens: flat indices (into B*T) of the tokens to route, undefined = all.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& realTokens = {});
 

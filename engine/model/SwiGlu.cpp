@@ -4,10 +4,17 @@
 
 namespace moelab {
 
-SwiGluExpertsImpl::SwiGluExpertsImpl(int64_t e, int64_t d, int64_t i) : numExperts(e) {
-  w1 = register_parameter("w1", torch::randn({e, d, i}) * 0.02);
-  w3 = register_parameter("w3", torch::randn({e, d, i}) * 0.02);
-  w2 = register_parameter("w2", torch::randn({e, i, d}) * 0.02);
+SwiGluExpertsImpl::SwiGluExpertsImpl(int64_t e, int64_t d, int64_t i, ExpertShard shard) : numExperts(e) {
+  TORCH_CHECK(shard.ranks >= 1 && e % shard.ranks == 0, "SwiGluExperts: ", e, " experts do not split over ",
+              shard.ranks, " ranks");
+  const int64_t per = e / shard.ranks;
+  const auto init = [&](std::initializer_list<int64_t> shape) {
+    auto whole = torch::randn(shape) * 0.02;
+    return shard.ranks == 1 ? whole : whole.narrow(0, shard.rank * per, per).clone();
+  };
+  w1 = register_parameter("w1", init({e, d, i}));
+  w3 = register_parameter("w3", init({e, d, i}));
+  w2 = register_parameter("w2", init({e, i, d}));
 }
 
 torch::Tensor SwiGluExpertsImpl::forward(const torch::Tensor& x, const std::vector<int64_t>& counts) {
@@ -47,10 +54,10 @@ torch::Tensor SwiGluFfnImpl::forward(const torch::Tensor& x) {
   return torch::mm(torch::silu(torch::mm(x, w1)) * torch::mm(x, w3), w2);
 }
 
-SparseMoeFfnImpl::SparseMoeFfnImpl(const ModelConfig& cfg)
+SparseMoeFfnImpl::SparseMoeFfnImpl(const ModelConfig& cfg, ExpertShard shard)
     : trainCapacity(cfg.capacityFactor), evalCapacity(cfg.evalCapacityFactor) {
   router = register_module("router", RouterTopK(cfg));
-  experts = register_module("experts", SwiGluExperts(cfg.numExperts, cfg.embedDim, cfg.expertWidth()));
+  experts = register_module("experts", SwiGluExperts(cfg.numExperts, cfg.embedDim, cfg.expertWidth(), shard));
   // s shared experts of width I are one dense SwiGLU of width s*I (the sum of their outputs).
   if (cfg.sharedExperts > 0)
     shared = register_module("shared", SwiGluFfn(cfg.embedDim, cfg.sharedExperts * cfg.expertWidth()));

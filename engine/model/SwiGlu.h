@@ -7,9 +7,17 @@ namespace moelab {
 
 class ExpertParallel;
 
+// Which experts of each MoE layer this process holds under expert parallel: rank `rank` of
+// `ranks` holds experts [rank*E/ranks, (rank+1)*E/ranks). The default is all of them.
+struct ExpertShard {
+  int rank = 0, ranks = 1;
+};
+
 // E SwiGLU FFNs without biases, w2(silu(w1 x) * w3 x), weights stacked [E, D, I] / [E, I, D].
 struct SwiGluExpertsImpl : torch::nn::Module {
-  SwiGluExpertsImpl(int64_t numExperts, int64_t dim, int64_t width);
+  // With a shard only its experts are kept; each weight is still drawn whole, one at a time, so
+  // the random stream and the slice's values are those of one process.
+  SwiGluExpertsImpl(int64_t numExperts, int64_t dim, int64_t width, ExpertShard shard = {});
   // x: [M, D] rows grouped by expert, counts[e] rows each -> [M, D]. One matmul chain per expert
   // over its own rows: cost follows the rows (k*T), not E.
   torch::Tensor forward(const torch::Tensor& x, const std::vector<int64_t>& counts);
@@ -33,7 +41,7 @@ TORCH_MODULE(SwiGluFfn);
 
 // Router + grouped dispatch + routed experts (+ shared experts): the sparse MoE FFN.
 struct SparseMoeFfnImpl : torch::nn::Module {
-  explicit SparseMoeFfnImpl(const ModelConfig& cfg);
+  explicit SparseMoeFfnImpl(const ModelConfig& cfg, ExpertShard shard = {});
   // x [N, D] -> [N, D]. Only the rows in realTokens ([M] int64, undefined = all) are routed; the
   // others (padding) get no routed output. Dropped assignments add nothing.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& realTokens = {});

@@ -165,9 +165,10 @@ void RunController::prepare() {
     data_ = std::make_unique<LmDataset>(LmDataset::load(cfg_, DataLocator(req_.dataDir)));
     // Refused before the database is touched: a run that cannot fit leaves no row behind.
     const SystemMemory mem = systemMemory();
-    const std::string memoryWarning = requireTrainingFits(
-        estimateTrainingMemory(resolveModelConfig(cfg_, data_->tokenizer->vocabSize()), cfg_.train.batchSize),
-        mem.totalBytes, mem.availableBytes, "training");
+    const std::string memoryWarning =
+        requireTrainingFits(estimateTrainingMemory(resolveModelConfig(cfg_, data_->tokenizer->vocabSize()),
+                                                   cfg_.train.batchSize, dist_ ? dist_->worldSize() : 1),
+                            mem.totalBytes, mem.availableBytes, dist_ ? "one rank" : "training");
     if (!memoryWarning.empty() && sink_) sink_->onWarning(memoryWarning);
     createOrReopenRun();
 

@@ -212,17 +212,8 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
   torch::manual_seed(uint64_t(t.seed));
   const ModelConfig modelCfg = resolveModelConfig(cfg_, data_.tokenizer->vocabSize());
   // Refuse what cannot fit before LibTorch tries to allocate it (a raw allocation failure otherwise).
-  requireTrainingFits(estimateTrainingMemory(modelCfg, t.batchSize), systemMemory().totalBytes, 0,
-                      "training");
-  model_ = LanguageModel(modelCfg);
-  model_->train();
-  optimizer_ = std::make_unique<FusedAdamW>(
-      model_->parameters(), torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));
-  stepsPerEpoch_ = (data_.train.size() + t.batchSize - 1) / t.batchSize;
-  if (t.maxBatchesPerEpoch > 0) stepsPerEpoch_ = std::min(stepsPerEpoch_, t.maxBatchesPerEpoch);
-  totalSteps_ = stepsPerEpoch_ * t.epochs;
-  if (t.maxSteps > 0) totalSteps_ = std::min(totalSteps_, t.maxSteps);
-  validation_ = validationSubset(data_.valid, t.evalBatches * t.batchSize, uint64_t(t.seed));
+  requireTrainingFits(estimateTrainingMemory(modelCfg, t.batchSize, dist_ ? dist_->worldSize() : 1),
+                      systemMemory().totalBytes, 0, dist_ ? "one rank" : "training");
   const int64_t ep = cfg_.model.expertParallel;
   if (ep > 1 && (!dist_ || dist_->worldSize() != ep))
     throw UserError("model.expert_parallel = " + std::to_string(ep) + " splits the experts across " +
@@ -239,24 +230,34 @@ Trainer::Trainer(const ExperimentConfig& cfg, const LmDataset& data, std::string
                       "data.num_train_samples or train.batch_size so it has none or at least " +
                       std::to_string(ep) + " samples, or set train.max_batches_per_epoch");
   }
+  // Expert parallel: each rank builds only its experts.
+  model_ = LanguageModel(modelCfg, ep > 1 ? ExpertShard{dist_->rank(), int(ep)} : ExpertShard{});
+  model_->train();
+  optimizer_ = std::make_unique<FusedAdamW>(
+      model_->parameters(), torch::optim::AdamWOptions(t.learningRate).weight_decay(t.weightDecay));
+  stepsPerEpoch_ = (data_.train.size() + t.batchSize - 1) / t.batchSize;
+  if (t.maxBatchesPerEpoch > 0) stepsPerEpoch_ = std::min(stepsPerEpoch_, t.maxBatchesPerEpoch);
+  totalSteps_ = stepsPerEpoch_ * t.epochs;
+  if (t.maxSteps > 0) totalSteps_ = std::min(totalSteps_, t.maxSteps);
+  validation_ = validationSubset(data_.valid, t.evalBatches * t.batchSize, uint64_t(t.seed));
   if (dist_) {
     if (t.batchSize < dist_->worldSize())
       throw UserError("train.batch_size " + std::to_string(t.batchSize) + " is smaller than the " +
                       std::to_string(dist_->worldSize()) +
                       " ranks: the global batch is shared out, every rank needs at least one sample; "
                       "raise train.batch_size or use fewer ranks");
-    // The same seed builds the same weights everywhere; rank 0's are broadcast all the same, so a
-    // rank can never start from different ones.
-    {
-      torch::NoGradGuard noGrad;
-      for (auto& p : model_->parameters()) dist_->broadcast(p, 0);
-      for (auto& b : model_->buffers()) dist_->broadcast(b, 0);
-    }
     if (ep > 1) {
-      // Each rank keeps only its experts from here on (the optimizer has no state yet).
       expertParallel_ = std::make_unique<ExpertParallel>(*dist_);
       model_->setExpertParallel(expertParallel_.get());
       expertShards_ = std::make_unique<ExpertShards>(model_, *dist_);
+    }
+    // The same seed builds the same weights everywhere; rank 0's are broadcast all the same, so a
+    // rank can never start from different ones (its own experts' slices excepted).
+    {
+      torch::NoGradGuard noGrad;
+      auto shared = expertShards_ ? expertShards_->replicated() : model_->parameters();
+      for (auto& p : shared) dist_->broadcast(p, 0);
+      for (auto& b : model_->buffers()) dist_->broadcast(b, 0);
     }
     gradientSync_ = std::make_unique<GradientAllReduce>(
         *dist_, expertShards_ ? expertShards_->replicated() : model_->parameters());

@@ -75,6 +75,22 @@ class ModelSizeTest : public QObject {
     QVERIFY(m32.activationsBytes > 32.0 * 128 * 50257 * 3 * 4);
     QVERIFY(m32.totalBytes() < 20e9);
   }
+  void oneRankHoldsItsShareOfBatchAndExperts() {
+    // The seed MoE Transformer's shape, smaller: 8 ranks, 8-way expert parallel.
+    ModelConfig m{"sparse_moe", 256, 4, 8, 64, 0, 128, 50257, 0.0};
+    m.topK = 2;
+    m.expertIntermediateDim = 128;
+    m.expertParallel = 8;
+    const auto whole = estimateTrainingMemory(m, 64), rank = estimateTrainingMemory(m, 64, 8);
+    const double routed = 4.0 * 64 * 3 * 256 * 128;  // MoE layers x experts x (w1, w3, w2)
+    QCOMPARE(rank.parameters, whole.parameters);     // the model's size is still the whole
+    QVERIFY(std::abs((whole.weightsBytes - rank.weightsBytes) - 4.0 * routed * 7 / 8) < 1.0);
+    QVERIFY(std::abs(rank.optimizerBytes - 2 * rank.weightsBytes) < 1.0);
+    QVERIFY(std::abs(rank.activationsBytes - whole.activationsBytes / 8) < 1.0);  // 8 of 64 samples
+    // Data parallel alone: every rank holds every expert.
+    m.expertParallel = 1;
+    QCOMPARE(estimateTrainingMemory(m, 64, 8).weightsBytes, whole.weightsBytes);
+  }
   void oversizeIsRefusedWithNumbersAndWhatToChange() {
     ModelConfig huge{"gnn_moe", 256, 4, 8, 100000, 2, 128, 50257, 0.1};
     const auto need = estimateTrainingMemory(huge, 32);
