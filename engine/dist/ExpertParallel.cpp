@@ -39,7 +39,7 @@ std::vector<std::vector<int64_t>> ExpertParallel::gatherCounts(const std::vector
 
 torch::Tensor ExpertParallel::exchangeRaw(const torch::Tensor& rows, const std::vector<int64_t>& send,
                                           const std::vector<int64_t>& recv) {
-  if (recording_) log_.push_back({send, recv, rows.dim() > 1 ? rows.size(1) : 1});
+  if (recording_) log_.push_back({send, recv, rows.dim() > 1 ? rows.size(1) : 1, rows.scalar_type()});
   const auto start = std::chrono::steady_clock::now();
   auto out = group_->allToAll(rows.contiguous(), send, recv);
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -83,7 +83,8 @@ double ExpertParallel::replayRecorded(int repeats) {
   for (const auto& e : log_) {
     int64_t rows = 0;
     for (auto n : e.send) rows += n;
-    inputs.push_back(e.width == 0 ? torch::tensor(e.send, torch::kLong) : torch::ones({rows, e.width}));
+    inputs.push_back(e.width == 0 ? torch::tensor(e.send, torch::kLong)
+                                  : torch::ones({rows, e.width}, torch::TensorOptions().dtype(e.dtype)));
   }
   std::vector<double> totals;
   for (int r = 0; r < repeats; ++r) {

@@ -55,6 +55,7 @@ class ExpertParallel {
   struct Logged {
     std::vector<int64_t> send, recv;  // rows per rank; a count gather has `send` only
     int64_t width = 0;                // row width (0: a count gather)
+    torch::ScalarType dtype = torch::kFloat;
   };
   bool recording_ = false;
   std::vector<Logged> log_;

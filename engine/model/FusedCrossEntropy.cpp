@@ -146,14 +146,13 @@ struct FusedHeadCrossEntropyFn : torch::autograd::Function<FusedHeadCrossEntropy
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const auto &hidden = saved[0], &weight = saved[1];
-    auto g = saved[2], dBias = saved[3];
-    if (!unitUpstream(grads[0])) {
-      g = g * grads[0];
-      if (dBias.defined()) dBias = dBias * grads[0];
-    }
-    return {ctx->needs_input_grad(0) ? torch::mm(g, weight) : torch::Tensor(),
-            ctx->needs_input_grad(1) ? torch::mm(g.t(), hidden) : torch::Tensor(),
-            dBias,
+    const auto &g = saved[2], &dBias = saved[3];
+    // A scaled loss (data parallel weights each rank's) scales the small products, not [N, V].
+    const bool unit = unitUpstream(grads[0]);
+    const auto scaled = [&](torch::Tensor t) { return unit || !t.defined() ? t : t.mul_(grads[0]); };
+    return {ctx->needs_input_grad(0) ? scaled(torch::mm(g, weight)) : torch::Tensor(),
+            ctx->needs_input_grad(1) ? scaled(torch::mm(g.t(), hidden)) : torch::Tensor(),
+            dBias.defined() ? scaled(dBias.clone()) : dBias,
             torch::Tensor(),
             torch::Tensor(),
             torch::Tensor()};

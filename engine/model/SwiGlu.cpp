@@ -18,6 +18,8 @@ SwiGluExpertsImpl::SwiGluExpertsImpl(int64_t e, int64_t d, int64_t i, ExpertShar
 }
 
 torch::Tensor SwiGluExpertsImpl::forward(const torch::Tensor& x, const std::vector<int64_t>& counts) {
+  TORCH_CHECK(int64_t(counts.size()) == w1.size(0), "SwiGluExperts: counts for ", counts.size(), " experts, ",
+              w1.size(0), " held here");
   // unbind's backward stacks the per-expert gradients once, instead of one full-size zero tensor
   // per expert as select() would.
   auto a = w1.unbind(0), b = w3.unbind(0), c = w2.unbind(0);
@@ -93,8 +95,10 @@ torch::Tensor expertParallelForward(ExpertParallel& ep, SwiGluExperts& experts, 
   auto inverse = torch::empty_like(perm);
   if (perm.numel() > 0) inverse.index_copy_(0, perm, torch::arange(perm.numel(), torch::kLong));
   auto out = experts->forward(received.index_select(0, perm), local);
-  // No rows here: still a node of the graph, so this rank joins the exchange's backward.
-  if (out.size(0) == 0) out = received * 0;
+  // No rows here: still a node of the graph, so this rank joins the exchange's backward, and its
+  // experts get a zero gradient as in one process (where the layer's stacked weights always get
+  // one): AdamW then decays and counts them every step on every rank.
+  if (out.size(0) == 0) out = received * 0 + (experts->w1.sum() + experts->w3.sum() + experts->w2.sum()) * 0;
   return ep.exchange(out.index_select(0, inverse), recv, send);
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "dist/DistributedContext.h"
+#include "dist/RankLauncher.h"
 
 namespace moelab {
 namespace {
@@ -32,6 +33,9 @@ double squaredNorm(const std::vector<torch::Tensor>& params) {
 
 ExpertShards::ExpertShards(LanguageModel& model, DistributedContext& group)
     : group_(group), sharded_(model->expertShards()) {
+  // The slices are cut by this group's ranks: they must be the expert-parallel ranks.
+  TORCH_CHECK(model->cfg.expertParallel == group.worldSize(), "ExpertShards: model.expert_parallel ",
+              model->cfg.expertParallel, " over a group of ", group.worldSize(), " ranks");
   std::unordered_set<const void*> mine;
   for (const auto& p : sharded_) {
     mine.insert(p.unsafeGetTensorImpl());
@@ -48,44 +52,24 @@ double ExpertShards::gradientNorm() const {
 
 void ExpertShards::withWholeExperts(torch::optim::Optimizer& optimizer, const std::function<void()>& body) {
   torch::NoGradGuard noGrad;
-  const auto whole = [&](const torch::Tensor& slice) {
-    return torch::cat(group_.allGather(slice.contiguous()), 0);
+  const int world = group_.worldSize(), rank = group_.rank();
+  // Rank 0 receives every rank's slice (in rank order: the experts' order); the others only send,
+  // so no rank but the writer ever holds whole experts.
+  const auto toRankZero = [&](const torch::Tensor& slice) {
+    std::vector<int64_t> send(size_t(world), 0), recv(size_t(world), 0);
+    send[0] = slice.size(0);
+    if (rank == 0) std::fill(recv.begin(), recv.end(), slice.size(0));
+    return group_.allToAll(slice.contiguous(), send, recv);
   };
   struct Kept {
     torch::Tensor weight, expAvg, expAvgSq;
     bool stateAdded = false;
   };
-  std::vector<Kept> kept(sharded_.size());
-  for (size_t i = 0; i < sharded_.size(); ++i) {
-    auto& p = sharded_[i];
-    auto* state = adamState(optimizer, p);
-    // Every rank joins every gather, with or without state of its own: a slice whose experts never
-    // got a token has none yet (zero moments; the step of the ranks that have one).
-    int64_t steps = -1;
-    for (const auto& s : group_.allGather(torch::tensor({state ? state->step() : int64_t(-1)})))
-      steps = std::max(steps, s.item<int64_t>());
-    const auto m = whole(state ? state->exp_avg() : torch::zeros_like(p));
-    const auto v = whole(state ? state->exp_avg_sq() : torch::zeros_like(p));
-    kept[i].weight = p.data();
-    p.set_data(whole(p));
-    if (steps < 0) continue;  // no rank has trained these experts yet: nothing to write
-    if (!state) {
-      auto added = std::make_unique<torch::optim::AdamWParamState>();
-      added->step(steps);
-      state = added.get();
-      optimizer.state()[stateKey(p)] = std::move(added);
-      kept[i].stateAdded = true;
-    } else {
-      kept[i].expAvg = state->exp_avg();
-      kept[i].expAvgSq = state->exp_avg_sq();
-    }
-    state->exp_avg(m);
-    state->exp_avg_sq(v);
-  }
+  std::vector<Kept> kept;
   const auto restore = [&] {
-    for (size_t i = 0; i < sharded_.size(); ++i) {
+    for (size_t i = 0; i < kept.size(); ++i) {
       auto& p = sharded_[i];
-      p.set_data(kept[i].weight);
+      if (kept[i].weight.defined()) p.set_data(kept[i].weight);
       if (kept[i].stateAdded) {
         optimizer.state().erase(stateKey(p));
       } else if (auto* state = adamState(optimizer, p); state && kept[i].expAvg.defined()) {
@@ -94,13 +78,48 @@ void ExpertShards::withWholeExperts(torch::optim::Optimizer& optimizer, const st
       }
     }
   };
+  std::exception_ptr error;
   try {
+    for (auto& p : sharded_) {
+      auto* state = adamState(optimizer, p);
+      // Every rank joins every exchange, with or without state of its own (a slice that never had
+      // a gradient has none: zero moments, the step of the ranks that have one).
+      int64_t steps = -1;
+      for (const auto& s : group_.allGather(torch::tensor({state ? state->step() : int64_t(-1)})))
+        steps = std::max(steps, s.item<int64_t>());
+      const auto m = toRankZero(state ? state->exp_avg() : torch::zeros_like(p));
+      const auto v = toRankZero(state ? state->exp_avg_sq() : torch::zeros_like(p));
+      const auto w = toRankZero(p.data());
+      kept.emplace_back();
+      if (rank != 0) continue;
+      kept.back().weight = p.data();
+      p.set_data(w);
+      if (steps < 0) continue;  // no rank has trained these experts yet: nothing to write
+      if (!state) {
+        auto added = std::make_unique<torch::optim::AdamWParamState>();
+        added->step(steps);
+        state = added.get();
+        optimizer.state()[stateKey(p)] = std::move(added);
+        kept.back().stateAdded = true;
+      } else {
+        kept.back().expAvg = state->exp_avg();
+        kept.back().expAvgSq = state->exp_avg_sq();
+      }
+      state->exp_avg(m);
+      state->exp_avg_sq(v);
+    }
     body();
   } catch (...) {
-    restore();
-    throw;
+    error = std::current_exception();
   }
   restore();
+  // Every rank learns whether the save worked, so none waits in its next collective for a rank 0
+  // that could not write.
+  const bool failedSomewhere = group_.allReduceSum({error ? 1.0 : 0.0})[0] > 0;
+  if (error) std::rethrow_exception(error);
+  if (failedSomewhere)
+    throw DistributedError(std::string("saving the checkpoint ") + kCollectiveBroke +
+                           " 0: rank 0 could not write it (its error says why)");
 }
 
 void ExpertShards::cutToShard(torch::optim::Optimizer* optimizer) {

@@ -8,10 +8,10 @@ namespace moelab {
 
 const std::vector<std::string>& initFromChangeableModelKeys() {
   static const std::vector<std::string> keys = {
-      "dropout",          "capacity_factor", "eval_capacity_factor", "drop_policy",
-      "router_jitter",    "aux_loss_coef",   "z_loss_coef",          "aux_free_balancing",
-      "aux_free_gamma",   "gini_loss_coef",  "variance_loss_coef",   "cv_loss_coef",
-      "entropy_loss_coef"};
+      "dropout",           "capacity_factor", "eval_capacity_factor", "drop_policy",
+      "router_jitter",     "aux_loss_coef",   "z_loss_coef",          "aux_free_balancing",
+      "aux_free_gamma",    "gini_loss_coef",  "variance_loss_coef",   "cv_loss_coef",
+      "entropy_loss_coef", "expert_parallel"};  // checkpoints hold every expert either way
   return keys;
 }
 

@@ -585,6 +585,10 @@ RunOutcome Trainer::run(const std::atomic<bool>* stop) {
       dp.sync = {stopRequested ? 1.0 : 0.0, saveDue && dist_->rank() == 0 ? 1.0 : 0.0};
     }
     const auto stepStart = std::chrono::steady_clock::now();
+    if (expertParallel_) {  // the step's exchanges only, not the evaluation's before it
+      expertParallel_->takeSeconds();
+      expertParallel_->takeBytes();
+    }
     StepResult r = trainStep(model_, *optimizer_, b.inputs, b.targets, b.mask, t.gradClip, precision_,
                              dist_ ? &dp : nullptr);
     const double stepSeconds =

@@ -261,6 +261,7 @@ class DistributedTrainingTest : public CliHarness {
       refOut.push_back(y.detach());
     }
     std::vector<torch::Tensor> outs(2), w1(2), w2(2), router(2);
+    std::vector<int> expertGradients(2, 0);
     const std::string errors = onTwoRanks([&](moelab::DistributedContext& dist, int rank) {
       moelab::ExpertParallel ep(dist);
       moelab::SparseMoeFfn local(m);
@@ -274,6 +275,8 @@ class DistributedTrainingTest : public CliHarness {
       auto y = local->forward(inputs[size_t(rank)].clone().requires_grad_(true));
       (y * y).sum().backward();
       outs[size_t(rank)] = y.detach();
+      expertGradients[size_t(rank)] =
+          local->experts->w1.grad().defined() && local->experts->w2.grad().defined();
       w1[size_t(rank)] = local->experts->w1.grad().defined() ? local->experts->w1.grad().clone()
                                                              : torch::zeros_like(local->experts->w1);
       w2[size_t(rank)] = local->experts->w2.grad().defined() ? local->experts->w2.grad().clone()
@@ -287,6 +290,9 @@ class DistributedTrainingTest : public CliHarness {
     QVERIFY(torch::allclose(torch::cat({w2[0], w2[1]}), reference->experts->w2.grad(), 1e-5, 1e-6));
     QVERIFY(torch::allclose(router[0] + router[1], reference->router->weight.grad(), 1e-5, 1e-6));
     QVERIFY(w1[1].abs().sum().item<double>() == 0);  // rank 1 computed nothing
+    // ... yet its experts have a (zero) gradient, as the whole layer's weights do in one process:
+    // AdamW decays and counts them every step, and a checkpoint's step counts agree across ranks.
+    QCOMPARE(expertGradients, (std::vector<int>{1, 1}));
   }
 
   void aKilledRankEndsTheJobWithItsName() {
