@@ -1,3 +1,4 @@
+#include <QGraphicsTextItem>
 #include <QValueAxis>
 #include <QtTest/QtTest>
 #include <random>
@@ -96,6 +97,38 @@ class ChartsTest : public QObject {
     QApplication::sendEvent(chart.viewport(), &move);
     QTest::mouseRelease(chart.viewport(), Qt::LeftButton, Qt::ShiftModifier, c - QPoint(60, 0));
     QVERIFY2(x->min() > 0.0, qPrintable(QString::number(x->min())));
+  }
+
+  // The tick labels are drawn whole after one run's curve replaces another's with a different
+  // label format (whole numbers -> decimals) and a legend appears: the axis makes room for them.
+  void tickLabelsAreNotElidedWhenARunReplacesAnother() {
+    MetricChart chart("Train loss");
+    chart.resize(400, 220);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    QVector<QPointF> wide, narrow;
+    for (int i = 1; i <= 60; ++i) {
+      wide.push_back({double(i), 11.0 - i * 0.08});   // ticks 6 .. 11: "%.0f"
+      narrow.push_back({double(i), 7.2 - i * 0.01});  // ticks 6.6 .. 7.2: decimals
+    }
+    chart.appendPoints("run 1", wide);
+    chart.redrawNow();
+    QTest::qWait(50);
+    chart.hide();  // the run page replaces the run while another tab is in front
+    chart.clearSeries();
+    chart.setSmoothing(0.6);
+    chart.appendPoints("run 13", narrow);
+    chart.redrawNow();
+    QTest::qWait(50);
+    chart.show();
+    QTest::qWait(100);
+    QStringList labels;
+    for (auto* item : chart.scene()->items())
+      if (auto* text = dynamic_cast<QGraphicsTextItem*>(item); text && text->isVisible())
+        labels << text->toPlainText();
+    QVERIFY2(labels.contains("7"), qPrintable(labels.join(" | ")));
+    for (const auto& l : labels)
+      QVERIFY2(!l.contains(QChar(0x2026)) && !l.contains("..."), qPrintable(labels.join(" | ")));
   }
 };
 
