@@ -89,4 +89,11 @@ void ColourBar::paintEvent(QPaintEvent*) {
   if (scale_.diverging) p.drawText(QPoint(barW + 8, (top + bottom) / 2 + fm.ascent() / 2), "0");
 }
 
+QColor seriesColour(int i) {
+  static const QRgb kColours[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
+                                  0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
+  constexpr int n = int(sizeof kColours / sizeof kColours[0]);
+  return QColor(kColours[((i % n) + n) % n]);
+}
+
 }  // namespace moelab::ui

@@ -18,6 +18,10 @@ struct ColourScale {
   static ColourScale spanning(double minValue, double maxValue, bool diverging);
 };
 
+// The i-th of ten distinct qualitative colours (cycling after ten): series of one chart stay
+// apart where Qt Charts' default theme repeats after five (run #0 and #5 both blue).
+QColor seriesColour(int i);
+
 // A vertical colour bar with the scale's range printed at its ends and a caption.
 class ColourBar : public QWidget {
   Q_OBJECT

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <limits>
 
+#include "charts/ColourScale.h"
 #include "charts/Downsampler.h"
 #include "charts/PngExportDialog.h"
 
@@ -56,6 +57,7 @@ MetricChart::MetricChart(const QString& title, QWidget* parent) : QChartView(new
   xAxis_ = new QValueAxis;
   xAxis_->setTitleText("step");
   xAxis_->setLabelFormat("%.0f");
+  xAxis_->setTruncateLabels(false);
   chart()->addAxis(xAxis_, Qt::AlignBottom);
   rebuildYAxis();
   pngButton_ = new QToolButton(this);
@@ -133,6 +135,9 @@ void MetricChart::rebuildYAxis() {
     axis->setLabelFormat("%.4g");
     yAxis_ = axis;
   }
+  // Qt Charts sometimes keeps a stale label width after a run's curve replaces another's and would
+  // elide every tick to "..." (seen in the screenshot tour): a number is drawn whole or not at all.
+  yAxis_->setTruncateLabels(false);
   chart()->addAxis(yAxis_, Qt::AlignLeft);
   for (auto* s : chart()->series()) s->attachAxis(yAxis_);
 }
@@ -150,11 +155,12 @@ QLineSeries* MetricChart::seriesFor(const QString& name, bool smoothed) {
       QToolTip::showText(QCursor::pos(),
                          QString("%1\nx %2\ny %3").arg(s->name()).arg(p.x()).arg(p.y(), 0, 'g', 5));
   });
-  map[name] = s;
   if (!smoothed) {
     // The raw curve fades behind its smoothed line, in the same colour.
-    if (auto* sm = smooth_.value(name)) s->setColor(sm->color());
+    auto* sm = smooth_.value(name);
+    s->setColor(sm ? sm->color() : seriesColour(int(raw_.size())));
   }
+  map[name] = s;
   return s;
 }
 

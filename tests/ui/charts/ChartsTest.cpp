@@ -1,4 +1,5 @@
 #include <QGraphicsTextItem>
+#include <QLineSeries>
 #include <QValueAxis>
 #include <QtTest/QtTest>
 #include <random>
@@ -99,6 +100,16 @@ class ChartsTest : public QObject {
     QVERIFY2(x->min() > 0.0, qPrintable(QString::number(x->min())));
   }
 
+  // Six runs on one chart are six colours (Qt's default theme repeats after five).
+  void seriesKeepDistinctColours() {
+    MetricChart chart("loss");
+    for (int r = 0; r < 6; ++r) chart.appendPoints(QString("run %1").arg(r), {{1, 1.0 + r}, {2, 2.0 + r}});
+    chart.redrawNow();
+    QSet<QRgb> colours;
+    for (auto* s : chart.chart()->series()) colours.insert(static_cast<QLineSeries*>(s)->color().rgb());
+    QCOMPARE(colours.size(), 6);
+  }
+
   // The tick labels are drawn whole after one run's curve replaces another's with a different
   // label format (whole numbers -> decimals) and a legend appears: the axis makes room for them.
   void tickLabelsAreNotElidedWhenARunReplacesAnother() {
@@ -108,8 +119,8 @@ class ChartsTest : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(&chart));
     QVector<QPointF> wide, narrow;
     for (int i = 1; i <= 60; ++i) {
-      wide.push_back({double(i), 11.0 - i * 0.08});   // ticks 6 .. 11: "%.0f"
-      narrow.push_back({double(i), 7.2 - i * 0.01});  // ticks 6.6 .. 7.2: decimals
+      wide.push_back({double(i), 11.0 - i * 0.08});      // ticks 6 .. 11: "%.0f"
+      narrow.push_back({double(i), 6.62 - i * 0.0001});  // ticks 6.613 .. 6.62: wider labels
     }
     chart.appendPoints("run 1", wide);
     chart.redrawNow();
@@ -126,7 +137,7 @@ class ChartsTest : public QObject {
     for (auto* item : chart.scene()->items())
       if (auto* text = dynamic_cast<QGraphicsTextItem*>(item); text && text->isVisible())
         labels << text->toPlainText();
-    QVERIFY2(labels.contains("7"), qPrintable(labels.join(" | ")));
+    QVERIFY2(labels.contains("6.616"), qPrintable(labels.join(" | ")));
     for (const auto& l : labels)
       QVERIFY2(!l.contains(QChar(0x2026)) && !l.contains("..."), qPrintable(labels.join(" | ")));
   }
