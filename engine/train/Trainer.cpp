@@ -15,7 +15,9 @@
 #include "dist/GradientAllReduce.h"
 #include "model/ModelSize.h"
 #include "train/Checkpoint.h"
+#include "train/Evaluation.h"
 #include "train/FusedAdamW.h"
+#include "train/RoutingMetrics.h"
 #include "train/TrainStep.h"
 #include "util/Errors.h"
 #include "util/SystemMemory.h"
@@ -40,75 +42,6 @@ double nowSeconds() {
 }
 }  // namespace
 
-// Every rank's routing of this step as one global view: counts summed, the per-token quantities
-// averaged weighted by assignments. A rank that computed nothing this step adds nothing.
-std::vector<RoutingStats> routingOverRanks(DistributedContext& dist, std::vector<RoutingStats> layers,
-                                           int64_t numExperts, bool computed) {
-  std::vector<double> v;
-  for (auto& l : layers) {
-    l.tokensPerExpert.resize(size_t(numExperts), 0);
-    const double w = computed ? double(l.assignments) : 0.0;
-    for (auto c : l.tokensPerExpert) v.push_back(computed ? double(c) : 0.0);
-    v.insert(v.end(), {w, computed ? double(l.dropped) : 0.0, computed ? double(l.capacity) : 0.0,
-                       l.auxLoss * w, l.zLoss * w, l.routerEntropy * w, l.top1Probability * w});
-  }
-  v = dist.allReduceSum(v);
-  size_t at = 0;
-  for (auto& l : layers) {
-    for (auto& c : l.tokensPerExpert) c = std::llround(v[at++]);
-    const double w = v[at++];
-    l.assignments = std::llround(w);
-    l.dropped = std::llround(v[at++]);
-    l.capacity = std::llround(v[at++]);
-    for (double* mean : {&l.auxLoss, &l.zLoss, &l.routerEntropy, &l.top1Probability}) {
-      const double weighted = v[at++];
-      *mean = w > 0 ? weighted / w : 0.0;
-    }
-  }
-  return layers;
-}
-
-void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double wallTime,
-                   std::vector<MetricPoint>& out, MetricSink* sink) {
-  if (layers.empty()) return;
-  struct Metric {
-    const char* name;
-    double (*of)(const RoutingStats&);
-  };
-  static const Metric metrics[] = {
-      {"cv", [](const RoutingStats& r) { return r.coefficientOfVariation(); }},
-      {"load_entropy", [](const RoutingStats& r) { return r.normalisedEntropy(); }},
-      {"gini", [](const RoutingStats& r) { return r.gini(); }},
-      {"max_vio", [](const RoutingStats& r) { return r.maxViolation(); }},
-      {"dead_experts", [](const RoutingStats& r) { return double(r.deadExperts()); }},
-      {"dropped_fraction", [](const RoutingStats& r) { return r.droppedFraction(); }},
-      {"router_entropy", [](const RoutingStats& r) { return r.routerEntropy; }},
-      {"top1_prob", [](const RoutingStats& r) { return r.top1Probability; }},
-      {"aux_loss", [](const RoutingStats& r) { return r.auxLoss; }},
-      {"z_loss", [](const RoutingStats& r) { return r.zLoss; }},
-  };
-  nlohmann::json counts = nlohmann::json::array();
-  for (size_t l = 0; l < layers.size(); ++l) {
-    const std::string prefix = "moe/layer" + std::to_string(l) + "/";
-    for (const auto& m : metrics) out.push_back({prefix + m.name, step, m.of(layers[l]), wallTime});
-    auto f = layers[l].loadFractions();
-    for (size_t e = 0; e < f.size(); ++e)
-      out.push_back({prefix + "load/" + std::to_string(e), step, f[e], wallTime});
-    out.push_back({prefix + "tokens", step, double(layers[l].assignments), wallTime});
-    counts.push_back(layers[l].tokensPerExpert);
-  }
-  for (const auto& m : metrics) {
-    double sum = 0, mx = -1e300;
-    for (const auto& r : layers) {
-      sum += m.of(r);
-      mx = std::max(mx, m.of(r));
-    }
-    out.push_back({std::string("moe/") + m.name + "_mean", step, sum / double(layers.size()), wallTime});
-    out.push_back({std::string("moe/") + m.name + "_max", step, mx, wallTime});
-  }
-  if (sink) sink->onArtifact("expert_counts", step, {{"layers", counts}});
-}
-
 std::string toString(RunOutcome o) {
   switch (o) {
     case RunOutcome::Finished:
@@ -125,75 +58,6 @@ ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVoc
   ModelConfig m = cfg.model;
   if (m.vocabSize == 0) m.vocabSize = tokenizerVocab;
   return m;
-}
-
-EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize,
-                    std::vector<ExpertCoupling>* coupling, DistributedContext* dist) {
-  torch::NoGradGuard noGrad;
-  const bool wasTraining = model->is_training();
-  model->eval();
-  double lossSum = 0;
-  EvalResult r;
-  int64_t batchIndex = -1;
-  for (int64_t at = 0; at < split.size(); at += batchSize) {
-    if (dist && ++batchIndex % dist->worldSize() != dist->rank()) continue;
-    int64_t end = std::min(split.size(), at + batchSize);
-    // The coupling probe rides on the first batch: no extra forward. Switched off again even when
-    // the forward throws, so training forwards never pay for it.
-    struct ProbeScope {
-      LanguageModel& m;
-      bool on;
-      ~ProbeScope() {
-        if (on) m->recordCoupling(false);
-      }
-    } probe{model, coupling && at == 0};
-    if (probe.on) model->recordCoupling(true);
-    auto logits = model->forward(split.inputs.slice(0, at, end), split.mask.slice(0, at, end));
-    if (probe.on) *coupling = model->lastCoupling();
-    auto targets = split.targets.slice(0, at, end);
-    lossSum += torch::nn::functional::cross_entropy(
-                   logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}),
-                   torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum))
-                   .item<double>();
-    r.tokens += targets.ne(-100).sum().item<int64_t>();
-    r.samples += end - at;
-    ++r.batches;
-  }
-  if (dist && model->expertParallel()) {
-    // Sharded experts make every forward a collective: a rank without a batch in the last round
-    // runs a throw-away forward so the others' exchanges find it.
-    const int64_t world = dist->worldSize(), batches = (split.size() + batchSize - 1) / batchSize;
-    const int64_t mine = batches / world + (dist->rank() < batches % world ? 1 : 0);
-    for (int64_t round = mine; round < (batches + world - 1) / world; ++round)
-      model->forward(split.inputs.slice(0, 0, 1), split.mask.slice(0, 0, 1));
-  }
-  model->train(wasTraining);
-  if (dist) {
-    const auto sums = dist->allReduceSum({lossSum, double(r.tokens), double(r.samples), double(r.batches)});
-    lossSum = sums[0];
-    r.tokens = int64_t(sums[1]);
-    r.samples = int64_t(sums[2]);
-    r.batches = int64_t(sums[3]);
-  }
-  r.loss = r.tokens > 0 ? lossSum / double(r.tokens) : std::numeric_limits<double>::quiet_NaN();
-  r.perplexity = std::exp(r.loss);
-  return r;
-}
-
-std::vector<int64_t> validationRows(int64_t size, int64_t samples, uint64_t seed) {
-  std::vector<int64_t> rows(static_cast<size_t>(size));
-  for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(i);
-  if (samples <= 0 || samples >= size) return rows;
-  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + 0x5EED);
-  std::shuffle(rows.begin(), rows.end(), rng);
-  rows.resize(size_t(samples));
-  std::sort(rows.begin(), rows.end());  // file order: batches stay reproducible and readable
-  return rows;
-}
-
-TokenSplit validationSubset(const TokenSplit& split, int64_t samples, uint64_t seed) {
-  if (samples <= 0 || samples >= split.size()) return split;
-  return split.select(torch::tensor(validationRows(split.size(), samples, seed), torch::kLong));
 }
 
 Trainer::~Trainer() = default;

@@ -6,7 +6,9 @@
 #include "config/ExperimentConfig.h"
 #include "data/LmDataset.h"
 #include "model/LanguageModel.h"
+#include "train/Evaluation.h"
 #include "train/MetricSink.h"
+#include "train/RoutingMetrics.h"
 #include "train/TrainStep.h"
 
 namespace moelab {
@@ -19,29 +21,8 @@ class ExpertShards;
 enum class RunOutcome { Finished, Interrupted, Diverged };
 std::string toString(RunOutcome o);
 
-// Per-layer routing metrics ("moe/layer{l}/cv", ...), their mean and max over layers, and the
-// per-expert counts as an "expert_counts" artifact.
-void recordRouting(const std::vector<RoutingStats>& layers, int64_t step, double wallTime,
-                   std::vector<MetricPoint>& out, MetricSink* sink);
-
 // The model config with vocab_size resolved from the tokenizer when the config says 0.
 ModelConfig resolveModelConfig(const ExperimentConfig& cfg, int64_t tokenizerVocab);
-
-// Mean loss and perplexity over every sample of a split (no grad, eval mode), with what was
-// evaluated (samples, batches, target tokens). With `coupling`, the first batch's forward also
-// records each gnn_moe layer's effective expert coupling (LanguageModel::recordCoupling).
-// With `dist`, the batches are shared out among the ranks (batch i on rank i mod world size) and the
-// sums combined, so every rank returns the same result; the coupling probe rides on rank 0's batch 0.
-EvalResult evaluate(LanguageModel& model, const TokenSplit& split, int64_t batchSize,
-                    std::vector<ExpertCoupling>* coupling = nullptr, DistributedContext* dist = nullptr);
-
-// The periodic validation set for eval_batches > 0: `samples` rows drawn with a fixed seed from
-// the whole split (in file order), so every evaluation of a run scores the same text and that text
-// is spread over many articles rather than the first one or two. The whole split when samples is 0
-// or not smaller than the split.
-TokenSplit validationSubset(const TokenSplit& split, int64_t samples, uint64_t seed);
-// The rows validationSubset takes, ascending (all rows when samples is 0 or >= size).
-std::vector<int64_t> validationRows(int64_t size, int64_t samples, uint64_t seed);
 
 // AdamW + cosine schedule (linear warm-up, decay to min_learning_rate) + grad clipping, periodic
 // evaluation on a fixed validation subset and on the whole split at the end, `last`/`best`

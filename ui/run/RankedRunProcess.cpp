@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
+#include <limits>
 
 namespace moelab::ui {
 
@@ -97,9 +98,15 @@ void RankedRunProcess::handleLine(const QString& line) {
     p.step = m.captured(1).toLongLong();
     p.totalSteps = m.captured(2).toLongLong();
     p.epoch = m.captured(3).toLongLong() - 1;
-    p.loss = m.captured(4).toDouble();
-    p.learningRate = m.captured(5).toDouble();
-    p.tokensPerSecond = m.captured(6).toDouble();
+    // A number the line does not parse to is shown as NaN, never as a made-up 0.
+    const auto number = [&](int i) {
+      bool ok = false;
+      const double v = m.captured(i).toDouble(&ok);
+      return ok ? v : std::numeric_limits<double>::quiet_NaN();
+    };
+    p.loss = number(4);
+    p.learningRate = number(5);
+    p.tokensPerSecond = number(6);
     if (runId_ > 0) emit progressed(runId_, p);
     return;
   }
